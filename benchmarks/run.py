@@ -66,6 +66,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--rounds", type=int, default=None, help="default 3; --quick: 1")
     parser.add_argument(
+        "--implementations",
+        default=None,
+        help="comma-separated subset of the implementations (e.g. native,bridge); default: all",
+    )
+    parser.add_argument(
         "--sse-runs",
         type=int,
         default=None,
@@ -101,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     directions = DIRECTIONS if args.direction == "all" else (args.direction,)
     configs = configurations(directions, tuple(args.scenarios.split(",")))
+    if args.implementations is not None:
+        wanted = set(args.implementations.split(","))
+        configs = [config for config in configs if config.impl in wanted]
     unavailable = {config: config.unavailable_reason() for config in configs}
     runnable = [config for config in configs if unavailable[config] is None]
     _print_unavailable(unavailable)

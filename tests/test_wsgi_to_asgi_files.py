@@ -10,6 +10,8 @@ from typing import Any
 from wsgiref.types import StartResponse, WSGIEnvironment
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import bridge
 from bridge._wsgi_io import FileWrapper, WsgiInput, regular_file
@@ -78,6 +80,37 @@ def test_pep3333_input_stops_at_content_length_without_taking_more() -> None:
     assert body.read(-1) == b"abcde"
     assert body.read(1) == b""
     assert taken == [b"abc", b"defg"]
+
+
+_CALLS = st.lists(
+    st.tuples(
+        st.sampled_from(["read", "readline", "readlines"]),
+        st.one_of(st.none(), st.integers(min_value=-1, max_value=12)),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    # take() returns b"" only at the end of the body (the Inbox never yields an empty chunk)
+    chunks=st.lists(
+        st.binary(min_size=1, max_size=9).map(lambda b: b.replace(b"\x00", b"\n")), max_size=8
+    ),
+    calls=_CALLS,
+    cut=st.one_of(st.none(), st.integers(min_value=0, max_value=40)),
+)
+def test_pep3333_input_matches_bufferedreader_for_any_chunking(
+    chunks: list[bytes], calls: list[tuple[str, int | None]], cut: int | None
+) -> None:
+    """PEP 3333 'Input and Error Streams' (the io semantics): for any split of the body into
+    received chunks, any Content-Length cut and any sequence of calls, ``wsgi.input`` returns
+    what :class:`io.BufferedReader` returns over the same bytes."""
+    body = b"".join(chunks)
+    reference = io.BufferedReader(io.BytesIO(body if cut is None else body[:cut]))  # type: ignore[arg-type]
+    ours = stream(*chunks, content_length=cut)
+    for name, arg in [*calls, ("read", -1)]:
+        assert getattr(ours, name)(arg) == getattr(reference, name)(arg), (name, arg)
 
 
 # --- wsgi.file_wrapper and pathsend -----------------------------------------------------------

@@ -22,6 +22,7 @@ BRIDGE_FILES = (
     "_wsgi_response.py",
     "_runners.py",
     "_sync_channels.py",
+    "_gates.py",
     "_thread_pool.py",
     "_wsgi_io.py",
 )

@@ -11,9 +11,11 @@ the callable's only way back into the loop:
 * ``link.call_soon(func)`` schedules the plain function ``func`` on the loop thread and returns
   at once (it never waits, so it is cheap enough for every body chunk);
 * ``link.call(afunc)`` runs ``afunc()`` on the loop and blocks the sync side until it returns
-  (used only to wait: for room in the outbox, or for request body bytes). ``afunc`` runs
-  shielded from cancellation: the loop-side task that feeds or drains the channel is what gets
-  cancelled, and it stops the channel, which ends the wait.
+  (``bridge.await_``). ``afunc`` runs shielded from cancellation: the loop-side task that feeds
+  or drains a channel is what gets cancelled, and it stops the channel, which ends the wait;
+* ``link.gate()`` makes a :class:`~bridge._gates.Gate`: the sync side blocks on it (for room in
+  the outbox, or for request body bytes) until the loop opens it. A worker thread's gate is a
+  lock the loop releases, so a wait costs one thread wake-up and nothing on the loop.
 
 :class:`ThreadRunner` runs the callable in a thread of its own lazy, bounded pool
 (:mod:`bridge._thread_pool`), with a copy of the caller's contextvars. One request costs one
@@ -46,6 +48,7 @@ import anyio.from_thread
 import anyio.lowlevel
 import anyio.to_thread
 
+from ._gates import CallGate, Gate, ThreadGate
 from ._thread_pool import ThreadPool
 
 __all__ = ["CURRENT_LINK", "Link", "Runner", "ThreadRunner", "run_linked", "running_on_asyncio"]
@@ -72,6 +75,13 @@ class Link(abc.ABC):
 
         :raises BaseException: whatever ``func()`` raised.
         """
+
+    def gate(self) -> Gate:
+        """A new :class:`~bridge._gates.Gate` for the sync side to block on until the loop opens it.
+
+        The default waits through :meth:`call`; links of worker threads return a cheaper one.
+        """
+        return CallGate(self)
 
 
 class Runner(abc.ABC):
@@ -129,6 +139,9 @@ class _AsyncioLink(Link):
     def call_soon(self, func: Callable[[], object]) -> None:
         self._loop.call_soon_threadsafe(func)
 
+    def gate(self) -> Gate:
+        return ThreadGate()
+
     def call(self, func: Callable[[], Coroutine[Any, Any, _T]]) -> _T:
         # The task is nobody's child: no cancel scope reaches it (loop shutdown aside).
         return asyncio.run_coroutine_threadsafe(func(), self._loop).result()
@@ -142,6 +155,9 @@ class _AnyioLink(Link):
 
     def call_soon(self, func: Callable[[], object]) -> None:
         self._token.backend_class.run_sync_soon(func, (), self._token.native_token)
+
+    def gate(self) -> Gate:
+        return ThreadGate()
 
     def call(self, func: Callable[[], Coroutine[Any, Any, _T]]) -> _T:
         return anyio.from_thread.run(_shielded, func, token=self._token)

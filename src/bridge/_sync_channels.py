@@ -1,18 +1,24 @@
 """Byte-bounded channels between sync code and the event loop: :class:`Outbox` and :class:`Inbox`.
 
 The sync side (a worker thread or greenlet) reaches the loop only through its
-:class:`~bridge._runners.Link`; these channels use ``link.call_soon`` to hand items over without
-waiting, and ``link.call`` only to wait while a window is full (or empty).
+:class:`~bridge._runners.Link`. Items travel through a ``collections.deque`` (documented
+thread-safe for ``append`` and ``popleft``) without any hand-over: a wake-up crosses to the
+other side only when that side sleeps, and a full (or empty) window blocks the sync side on a
+:class:`~bridge._gates.Gate` that the loop opens. Hysteresis keeps the wake-ups rare: a blocked
+side resumes only once the window is half free (or half full), so a steady stream costs one
+thread wake-up per half window, not one per item.
 
-State is split by writer: a field is written by the loop thread *or* by the sync side, never by
-both, so no lock is needed; the other side reads it only as a hint and rechecks on the loop.
+Each flag is written by one side only. A side that goes to sleep first raises its "waiting"
+flag and *then* rechecks the condition; the other side first changes the state and *then*
+reads the flag. Whatever the interleaving, either the sleeper sees the new state or the waker
+sees the flag, so no wake-up is lost (a spare one only costs a recheck).
 
 * :class:`Outbox` carries items (ASGI messages) from the sync side to one consumer task. ``put``
-  schedules the hand-over with ``call_soon`` and returns; it blocks (``link.call``) only while
-  more than ``window`` bytes are put but not yet marked done by the consumer.
+  appends and returns; it blocks only while more than ``window`` bytes are put but not yet marked
+  done by the consumer, until at most half of them are.
 * :class:`Inbox` carries bytes (the request body) from one producer task to the sync side. The
-  producer waits while ``window`` bytes are buffered; ``take`` pops from a ``collections.deque``
-  (documented thread-safe for ``append``/``popleft``) and blocks (``link.call``) only when empty.
+  producer pauses while ``window`` bytes are buffered, until the sync side took half of them;
+  ``take`` blocks only while nothing is buffered.
 
 Both can be *stopped* from the loop (client gone, task cancelled): every waiter wakes, ``put``
 drops items and ``take`` raises the error given to :meth:`Inbox.fail`.
@@ -22,37 +28,14 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable
-from functools import partial
 from typing import Generic, TypeVar
 
-import anyio
-
+from ._gates import Gate, Signal
 from ._runners import Link
 
-__all__ = ["Inbox", "Outbox", "Signal"]
+__all__ = ["Inbox", "Outbox"]
 
 _T = TypeVar("_T")
-
-
-class Signal:
-    """A reusable wake-up for tasks on one loop: :meth:`notify` wakes every current waiter."""
-
-    __slots__ = ("_event",)
-
-    def __init__(self) -> None:
-        self._event: anyio.Event | None = None
-
-    async def wait(self) -> None:
-        """Wait until the next :meth:`notify` (callers recheck their condition afterwards)."""
-        if self._event is None:
-            self._event = anyio.Event()
-        await self._event.wait()
-
-    def notify(self) -> None:
-        """Wake every task waiting right now; callable from plain callbacks on the loop."""
-        if self._event is not None:
-            self._event.set()
-            self._event = None
 
 
 class Outbox(Generic[_T]):
@@ -63,11 +46,14 @@ class Outbox(Generic[_T]):
 
     def __init__(self, *, window: int) -> None:
         self._window = window
-        self._items: deque[tuple[_T, int]] = deque()  # loop only
+        self._items: deque[tuple[_T, int]] = deque()  # sync side appends, loop pops
         self._put_bytes = 0  # sync side only
         self._done_bytes = 0  # loop only
         self._closed = False  # loop only
-        self._signal = Signal()  # loop only
+        self._consumer_idle = False  # loop only
+        self._signal = Signal()  # the consumer sleeps on it
+        self._gate: Gate | None = None  # the sync side sleeps on it (set before the flag)
+        self._producer_waiting = False  # sync side only
         #: Set on the loop once the consumer gave up; the sync side reads it between items.
         self.stopped = False
 
@@ -75,39 +61,49 @@ class Outbox(Generic[_T]):
 
     def put(self, link: Link, items: Iterable[tuple[_T, int]]) -> None:
         """Hand ``(item, size)`` pairs to the consumer; block only while the window is full."""
-        batch = list(items)
-        link.call_soon(partial(self._accept, batch))
-        self._put_bytes += sum(size for _, size in batch)
+        for item in items:
+            self._items.append(item)
+            self._put_bytes += item[1]
+        if self._consumer_idle:
+            link.call_soon(self._signal.notify)
         if self._put_bytes - self._done_bytes > self._window:
-            link.call(partial(self._wait_for_room, self._put_bytes))
+            self._wait_for_room(link)
+
+    def _wait_for_room(self, link: Link) -> None:
+        if self._gate is None:
+            self._gate = link.gate()
+        self._producer_waiting = True
+        try:
+            while not self.stopped and self._put_bytes - self._done_bytes > self._window:
+                self._gate.wait()
+        finally:
+            self._producer_waiting = False
 
     # --- loop side -------------------------------------------------------------------------
-
-    def _accept(self, batch: list[tuple[_T, int]]) -> None:
-        if not self.stopped:
-            self._items.extend(batch)
-            self._signal.notify()
-
-    async def _wait_for_room(self, put_bytes: int) -> None:
-        while not self.stopped and put_bytes - self._done_bytes > self._window:
-            await self._signal.wait()
 
     async def get(self) -> tuple[_T, int] | None:
         """Return the next ``(item, size)``, or ``None`` once closed and drained, or stopped."""
         while not self._items:
             if self._closed or self.stopped:
                 return None
-            await self._signal.wait()
+            self._consumer_idle = True
+            if not self._items:  # recheck after raising the flag (see the module docstring)
+                await self._signal.wait()
+            self._consumer_idle = False
+        if self.stopped:
+            return None
         return self._items.popleft()
 
     def done(self, size: int) -> None:
         """Record that the consumer finished with ``size`` bytes, making room for the producer."""
         self._done_bytes += size
-        self._signal.notify()
+        if self._producer_waiting and self._put_bytes - self._done_bytes <= self._window // 2:
+            self._open()
 
     def close(self, items: Iterable[tuple[_T, int]] = ()) -> None:
-        """Add the last ``items``; :meth:`get` returns ``None`` after them."""
-        self._accept(list(items))
+        """Add the last ``items`` (the sync side is done); then :meth:`get` returns ``None``."""
+        if not self.stopped:
+            self._items.extend(items)
         self._closed = True
         self._signal.notify()
 
@@ -116,6 +112,11 @@ class Outbox(Generic[_T]):
         self.stopped = True
         self._items.clear()
         self._signal.notify()
+        self._open()
+
+    def _open(self) -> None:
+        if self._gate is not None:
+            self._gate.open()
 
 
 class Inbox:
@@ -133,16 +134,20 @@ class Inbox:
         self._taken = 0  # sync side only
         self._error: Callable[[], BaseException] | None = None  # loop only
         self._producer_waiting = False  # loop only
-        self._signal = Signal()  # loop only
+        self._signal = Signal()  # the producer sleeps on it
+        self._gate: Gate | None = None  # the sync side sleeps on it (set before the flag)
+        self._consumer_waiting = False  # sync side only
         #: Whether the last byte was fed (loop writes it after appending that byte).
         self.complete = complete
 
     # --- loop side -------------------------------------------------------------------------
 
     async def wait_for_room(self) -> None:
-        """Wait until the sync side took enough bytes that the buffer is under the window."""
-        while self._fed - self._taken >= self._window and self._error is None:
-            self._producer_waiting = True
+        """Wait while ``window`` bytes are buffered, until the sync side took half of them."""
+        while True:
+            self._producer_waiting = True  # raised before the recheck (see the module docstring)
+            if self._fed - self._taken < self._window or self._error is not None:
+                break
             await self._signal.wait()
         self._producer_waiting = False
 
@@ -152,17 +157,17 @@ class Inbox:
             self._chunks.append(data)
             self._fed += len(data)
         self.complete = complete
-        self._signal.notify()
+        self._wake_consumer()
 
     def fail(self, error: Callable[[], BaseException]) -> None:
         """Make every later :meth:`take` raise ``error()`` (a fresh exception each time)."""
         self._error = error
         self._signal.notify()
+        self._wake_consumer()
 
-    async def _wait_for_data(self) -> None:
-        self._signal.notify()  # the producer may be paused on a full buffer
-        while not self._chunks and not self.complete and self._error is None:
-            await self._signal.wait()
+    def _wake_consumer(self) -> None:
+        if self._consumer_waiting and self._gate is not None:
+            self._gate.open()
 
     # --- sync side -------------------------------------------------------------------------
 
@@ -180,9 +185,21 @@ class Inbox:
             except IndexError:
                 if complete:
                     return b""
-                link.call(self._wait_for_data)
+                self._wait_for_data(link)
                 continue
             self._taken += len(chunk)
-            if self._producer_waiting:
+            if self._producer_waiting and self._fed - self._taken <= self._window // 2:
                 link.call_soon(self._signal.notify)
             return chunk
+
+    def _wait_for_data(self, link: Link) -> None:
+        if self._gate is None:
+            self._gate = link.gate()
+        self._consumer_waiting = True
+        try:
+            if self._producer_waiting:  # paused on a full buffer that was taken meanwhile
+                link.call_soon(self._signal.notify)
+            while not self._chunks and not self.complete and self._error is None:
+                self._gate.wait()
+        finally:
+            self._consumer_waiting = False

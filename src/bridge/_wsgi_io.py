@@ -27,7 +27,10 @@ class WsgiInput:
     def __init__(self, take: Callable[[], bytes]) -> None:
         self._take = take
         self._remaining: int | None = None
-        self._buffer = b""
+        # The unread bytes are self._chunk[self._offset:]. A read copies only the bytes it
+        # returns, never the rest of a received chunk: memory stays flat for large uploads.
+        self._chunk = b""
+        self._offset = 0
         self._eof = False
 
     def limit(self, content_length: int | None) -> None:
@@ -42,58 +45,53 @@ class WsgiInput:
         if not chunk:
             self._eof = True
         elif self._remaining is not None:
-            chunk = chunk[: self._remaining]
+            if len(chunk) > self._remaining:
+                chunk = chunk[: self._remaining]
             self._remaining -= len(chunk)
         return chunk
 
+    def _read(self, limit: int, *, line: bool) -> bytes:
+        """Return up to ``limit`` bytes (no limit when negative), after the first newline when
+        ``line``; fewer only at the end of the body."""
+        parts: list[bytes | memoryview] = []
+        have = 0
+        while have != limit:
+            if self._offset == len(self._chunk):
+                self._chunk, self._offset = self._next_chunk(), 0
+                if not self._chunk:
+                    break
+            chunk, start = self._chunk, self._offset
+            end = len(chunk) if limit < 0 else min(len(chunk), start + limit - have)
+            newline = chunk.find(b"\n", start, end) if line else -1
+            if newline >= 0:
+                end = newline + 1
+            parts.append(chunk if end - start == len(chunk) else memoryview(chunk)[start:end])
+            have += end - start
+            self._offset = end
+            if newline >= 0:
+                break
+        if self._offset == len(self._chunk):
+            self._chunk, self._offset = b"", 0  # release a consumed chunk at once
+        if len(parts) == 1 and isinstance(parts[0], bytes):
+            return parts[0]
+        return b"".join(parts)
+
     def read(self, size: int | None = -1, /) -> bytes:
         """Read ``size`` bytes (all when negative or ``None``); fewer only at the end."""
-        limit = -1 if size is None else size
-        parts = [self._buffer] if self._buffer else []
-        have = len(self._buffer)
-        while limit < 0 or have < limit:
-            chunk = self._next_chunk()
-            if not chunk:
-                break
-            parts.append(chunk)
-            have += len(chunk)
-        data = parts[0] if len(parts) == 1 else b"".join(parts)
-        if 0 <= limit < len(data):
-            data, self._buffer = data[:limit], data[limit:]
-        else:
-            self._buffer = b""
-        return data
+        return self._read(-1 if size is None else size, line=False)
 
     def readline(self, size: int | None = -1, /) -> bytes:
         """Read up to and including the next ``\\n``, at most ``size`` bytes when given."""
-        limit = -1 if size is None else size
-        parts = [self._buffer] if self._buffer else []
-        have = len(self._buffer)
-        end = self._buffer.find(b"\n") + 1
-        while not end and (limit < 0 or have < limit):
-            chunk = self._next_chunk()
-            if not chunk:
-                break
-            newline = chunk.find(b"\n")
-            if newline >= 0:
-                end = have + newline + 1
-            parts.append(chunk)
-            have += len(chunk)
-        data = parts[0] if len(parts) == 1 else b"".join(parts)
-        cut = end or len(data)
-        if 0 <= limit < cut:
-            cut = limit
-        data, self._buffer = data[:cut], data[cut:]
-        return data
+        return self._read(-1 if size is None else size, line=True)
 
     def readlines(self, hint: int | None = -1, /) -> list[bytes]:
-        """Read lines until the end, or until they hold at least ``hint`` bytes when positive."""
+        """Read lines until the end, or until they hold more than ``hint`` bytes when positive."""
         lines: list[bytes] = []
         total = 0
         while line := self.readline():
             lines.append(line)
             total += len(line)
-            if hint is not None and 0 < hint <= total:
+            if hint is not None and 0 < hint < total:  # io: stop once the total exceeds hint
                 break
         return lines
 

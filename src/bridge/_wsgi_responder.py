@@ -46,8 +46,9 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from ._errors import ClientDisconnected, ClientError, RequestTooLarge
+from ._gates import Signal
 from ._runners import Link, running_on_asyncio
-from ._sync_channels import Inbox, Outbox, Signal
+from ._sync_channels import Inbox, Outbox
 from ._translate import build_environ, error_response
 from ._wsgi_io import FileWrapper, WsgiInput
 from ._wsgi_response import WsgiResponse
@@ -72,6 +73,10 @@ RECEIVE_WINDOW = 256 * 1024
 _PATHSEND = "http.response.pathsend"
 
 _Spawn = Callable[[Callable[[], Coroutine[Any, Any, None]]], None]
+
+
+def _spawn_nothing(func: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """What a finished request spawns: nothing (its task group is closed)."""
 
 
 def _client_gone() -> ClientDisconnected:
@@ -143,9 +148,15 @@ class Responder:
                 children.append(group.create_task(func()))
 
             self._spawn = spawn
-            error = await self._serve(environ)
-            for child in children:
-                child.cancel()
+            try:
+                error = await self._serve(environ)
+                for child in children:
+                    child.cancel()
+            finally:
+                # A cancelled child keeps its CancelledError, whose traceback holds frames that
+                # hold this responder: drop the way back to the children (no reference cycle).
+                self._spawn = _spawn_nothing
+                children.clear()
         return error
 
     async def _serve_on_anyio(self, environ: WSGIEnvironment) -> Exception | None:
@@ -155,8 +166,11 @@ class Responder:
                 group.start_soon(func)
 
             self._spawn = spawn
-            error = await self._serve(environ)
-            group.cancel_scope.cancel()
+            try:
+                error = await self._serve(environ)
+                group.cancel_scope.cancel()
+            finally:
+                self._spawn = _spawn_nothing  # no reference cycle (see _serve_on_asyncio)
         return error
 
     async def _serve(self, environ: WSGIEnvironment) -> Exception | None:

@@ -61,7 +61,7 @@ class WsgiToAsgi:
         /,
         *,
         max_threads: int = 40,
-        send_window: int = 256 * 1024,
+        send_window: int = 512 * 1024,
         max_request_body_size: int | None = None,
         duplicate_header_limit: int = 100,
         runner: Literal["thread", "greenlet"] = "thread",

@@ -1,0 +1,125 @@
+"""Wake-ups between the loop and sync code: :class:`Signal` for tasks, :class:`Gate` for sync code.
+
+* A :class:`Signal` wakes the tasks waiting on it; it lives on one event loop.
+* A :class:`Gate` lets the sync side (a worker thread, or a greenlet on the loop thread) block
+  until the loop side opens it. Opening never blocks and never waits for the loop's next turn, so
+  the loop can open a gate from any plain callback. The sync side always rechecks its condition
+  after :meth:`Gate.wait` returns: an ``open()`` with nobody waiting is remembered once, so a
+  wake-up that crosses a recheck is never lost, and at worst costs one more recheck.
+
+:class:`ThreadGate` is a lock released by the loop thread: the cheapest wake-up a thread can get
+(no task, no future, no trip through the loop's scheduler). :class:`CallGate` waits through
+``link.call`` instead, for sync code that runs on the loop thread itself (the greenlet runner).
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import threading
+from typing import TYPE_CHECKING, Protocol
+
+import anyio
+
+if TYPE_CHECKING:
+    from ._runners import Link
+
+__all__ = ["CallGate", "Gate", "Signal", "ThreadGate"]
+
+
+class _Event(Protocol):
+    def set(self) -> None: ...
+
+    async def wait(self) -> object: ...
+
+
+def _on_asyncio() -> bool:
+    try:
+        return asyncio.current_task() is not None
+    except RuntimeError:  # no asyncio loop running in this thread
+        return False
+
+
+class Signal:
+    """A reusable wake-up for tasks on one loop: :meth:`notify` wakes every current waiter.
+
+    On asyncio it uses :class:`asyncio.Event` directly (anyio's cancel scopes still reach a task
+    waiting on it: they cancel the task); on other backends :class:`anyio.Event`.
+    """
+
+    __slots__ = ("_event", "_factory")
+
+    def __init__(self) -> None:
+        self._event: _Event | None = None
+        self._factory: type[_Event] = asyncio.Event if _on_asyncio() else anyio.Event
+
+    async def wait(self) -> None:
+        """Wait until the next :meth:`notify` (callers recheck their condition afterwards)."""
+        if self._event is None:
+            self._event = self._factory()
+        await self._event.wait()
+
+    def notify(self) -> None:
+        """Wake every task waiting right now; callable from plain callbacks on the loop."""
+        if self._event is not None:
+            self._event.set()
+            self._event = None
+
+
+class Gate(abc.ABC):
+    """Blocks the sync side until the loop side opens it (see the module docstring)."""
+
+    __slots__ = ()
+
+    @abc.abstractmethod
+    def wait(self) -> None:
+        """Sync side: block until the gate is open, then close it again."""
+
+    @abc.abstractmethod
+    def open(self) -> None:
+        """Loop side: let the current (or next) :meth:`wait` return; never blocks."""
+
+
+class ThreadGate(Gate):
+    """A gate for a worker thread: a lock that only the loop thread releases.
+
+    Only one thread (the loop's) ever opens it, so ``locked()`` then ``release()`` cannot race
+    another release; the waiting thread only ever acquires.
+    """
+
+    __slots__ = ("_lock",)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lock.acquire()  # closed
+
+    def wait(self) -> None:
+        self._lock.acquire()
+
+    def open(self) -> None:
+        if self._lock.locked():
+            self._lock.release()
+
+
+class CallGate(Gate):
+    """A gate for sync code that waits through ``link.call`` (it runs on the loop thread)."""
+
+    __slots__ = ("_link", "_open", "_signal")
+
+    def __init__(self, link: Link) -> None:
+        self._link = link
+        self._open = False
+        self._signal = Signal()
+
+    def wait(self) -> None:
+        if not self._open:
+            self._link.call(self._wait_open)
+        self._open = False
+
+    async def _wait_open(self) -> None:
+        while not self._open:
+            await self._signal.wait()
+
+    def open(self) -> None:
+        self._open = True
+        self._signal.notify()
