@@ -6,13 +6,17 @@ Each test names the PEP 3333 or ASGI HTTP clause it checks. Every call goes thro
 
 from __future__ import annotations
 
+import sys
 import threading
+import time
 from typing import Any
 
 import pytest
 
 from bridge import AsgiToWsgi, ServerError
+from bridge._channel import READ_AHEAD
 from bridge._loop import REGISTRY
+from bridge._response_body import CHUNK
 
 from .asgi_to_wsgi_helpers import (
     WAIT,
@@ -343,6 +347,44 @@ def test_body_without_content_length_is_read_to_eof(backend: str, extra: dict[st
     assert result.body == body
     assert stream.reads[-1] == 65536
     assert stream.tell() == len(body)
+
+
+def test_body_is_read_ahead_of_receive_by_a_bounded_window(backend: str) -> None:
+    """Issue 4 'Per request': the WSGI thread reads only when the app asks, and never the whole
+    body up front: while the app holds its first chunk, at most ``READ_AHEAD`` bytes (plus the
+    chunk in hand) are read; the rest follows as the app receives."""
+    body = bytes(range(256)) * 8192  # 2 MiB
+    stream = RecordingInput(body)
+    gate = Gate()
+    read_while_held: list[int] = []
+    caller = threading.get_ident()
+
+    def hold_then_release() -> None:
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:  # until the WSGI thread waits for the app again
+            frame = sys._current_frames().get(caller)
+            if frame is not None and frame.f_code.co_name == "next_item" and stream.tell():
+                break
+            time.sleep(0.001)
+        read_while_held.append(stream.tell())
+        gate.open()
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        first = await receive()
+        await gate.wait()
+        rest = await read_body(receive)
+        await respond(send, first["body"] + rest)
+
+    helper = threading.Thread(target=hold_then_release)
+    helper.start()
+    try:
+        with AsgiToWsgi(app, lifespan="off", backend=backend) as adapter:
+            environ = make_environ("POST", body=stream, content_length=len(body))
+            result = run(adapter, environ)
+    finally:
+        helper.join(WAIT)
+    assert result.body == body
+    assert READ_AHEAD <= read_while_held[0] <= READ_AHEAD + CHUNK
 
 
 def test_body_without_length_or_framing_is_empty(backend: str) -> None:

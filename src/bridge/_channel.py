@@ -28,20 +28,24 @@ from ._types import WsgiHeaders
 if TYPE_CHECKING:
     from ._asgi_to_wsgi import Runtime
 
-__all__ = ["BODY", "FAILED", "FILE", "READ", "RESPONSE", "START", "Channel", "Steps"]
+__all__ = [
+    "BODY", "FAILED", "FILE", "READ", "READ_AHEAD", "RESPONSE", "START", "Channel", "Steps",
+]  # fmt: skip
 
 #: Queue item tags (loop -> WSGI thread); see :mod:`bridge._exchange`.
 START, RESPONSE, BODY, FILE, READ, FAILED = range(6)
+#: Request body bytes the WSGI thread reads ahead of the app's ``receive()`` calls.
+READ_AHEAD = 256 * 1024
 
 
 class Channel:
     """The app's side of one request's hand-off: ``receive``, ``send`` and the item queue."""
 
     __slots__ = (
-        "_body_sent", "_chunks", "_complete", "_data_event", "_declared", "_disconnected",
-        "_end_event", "_eof", "_has_body", "_loop", "_options", "_reading", "_request_ended",
-        "_runtime", "_scope", "_sent", "_start", "_started", "_terminal", "drain_event", "queue",
-        "taken",
+        "_body_sent", "_buffered", "_chunks", "_complete", "_data_event", "_declared",
+        "_disconnected", "_end_event", "_eof", "_has_body", "_loop", "_options", "_reading",
+        "_request_ended", "_runtime", "_scope", "_start", "_started", "_terminal", "consumed",
+        "drain_event", "queue", "sent", "taken",
     )  # fmt: skip
 
     def __init__(self, runtime: Runtime, scope: Any, *, eof: bool) -> None:
@@ -51,8 +55,12 @@ class Channel:
         self._scope = scope
         #: Items for the WSGI thread (see :mod:`bridge._exchange`).
         self.queue: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
-        #: Body bytes the WSGI side has taken; written by the WSGI side only.
+        #: Response body bytes the WSGI side has taken; written by the WSGI side only.
         self.taken = 0
+        #: Response body bytes the app has sent; written by the loop side only.
+        self.sent = 0
+        #: Request body bytes the app has received; written by the loop side only.
+        self.consumed = 0
         #: Set while a sender waits for the WSGI side; written by the loop side only.
         self.drain_event: Event | None = None
         # Loop side only from here on.
@@ -61,7 +69,7 @@ class Channel:
         self._disconnected = self._request_ended = self._reading = False
         self._has_body = True
         self._declared: int | None = None
-        self._body_sent = self._sent = 0
+        self._body_sent = self._buffered = 0
         self._chunks: deque[bytes] = deque()
         self._eof = eof
         self._data_event: Event | None = None
@@ -84,8 +92,10 @@ class Channel:
                 return {"type": "http.disconnect"}
         if self._chunks or not self._request_ended:
             body = self._chunks.popleft() if self._chunks else b""
+            self._buffered -= len(body)
+            self.consumed += len(body)
             more = bool(self._chunks) or not self._eof
-            if more:
+            if more and self._buffered <= READ_AHEAD // 2:
                 self._request_read()
             self._request_ended = not more
             return {"type": "http.request", "body": body, "more_body": more}
@@ -152,9 +162,9 @@ class Channel:
         self._check_length(len(body), more)
         if not self._has_body:
             body = b""
-        self._sent += len(body)
+        self.sent += len(body)
         self._post_body(body, more)
-        if more and self._sent - self.taken > self._options.send_window:
+        if more and self.sent - self.taken > self._options.send_window:
             await self._wait_drained()
 
     def _post_body(self, body: bytes, more: bool) -> None:
@@ -201,7 +211,7 @@ class Channel:
     async def _wait_drained(self) -> None:
         self.drain_event = event = self._loop.new_event()
         try:
-            if self._sent - self.taken > self._options.send_window:
+            if self.sent - self.taken > self._options.send_window:
                 await event.wait()
         finally:
             self.drain_event = None

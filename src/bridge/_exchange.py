@@ -34,14 +34,17 @@ point where the app suspends, so a pending ``START`` is posted there (or merged 
 body into one ``RESPONSE``) and the background timer is armed there, without extra callbacks.
 The task's own ``finally`` does its bookkeeping, so no done-callback runs after the response.
 
-Request body: the WSGI thread reads ``wsgi.input`` only for a ``READ`` item, one chunk at a time,
-and hands each chunk over with ``on_body``; ``receive`` asks for the next chunk as soon as it
-returns one, so reading overlaps processing (at most one chunk read ahead).
+Request body: the WSGI thread reads ``wsgi.input`` only for a ``READ`` item, which the first
+``receive()`` posts. It then reads chunk after chunk, handing each over with ``on_body``, until
+``READ_AHEAD`` bytes wait unreceived (it compares what it read with ``consumed``) or the body
+ends; ``receive`` posts the next ``READ`` once at most half of that is left. So reading overlaps
+the app's work, and a steady upload costs a queue wake-up per half window, not per chunk.
 
 Backpressure: ``send`` returns at once while at most ``send_window`` bytes wait in the queue;
-beyond that it waits until the WSGI thread has taken enough. The WSGI side adds what it took to
-``taken`` and, only if a sender waits (``drain_event`` is set), wakes it with ``on_taken``. Each
-side writes its field before reading the other's, so no wake-up is lost.
+beyond that it waits until the WSGI thread has taken enough for half the window to be free. The
+WSGI side adds what it took to ``taken`` and, only if a sender waits (``drain_event`` is set) and
+half the window is free, wakes it with ``on_taken``. Each side writes its field before reading
+the other's, so no wake-up is lost.
 
 Response end and disconnect: the response ends with ``more_body: False`` (or pathsend); the task
 may go on (background work) for ``background_timeout`` seconds. If the server closes the iterable
@@ -152,19 +155,21 @@ class Exchange(Channel):
 
     # --- callbacks from the WSGI thread (through call_soon) -----------------------------------
 
-    def on_body(self, data: bytes, more: bool) -> None:
-        """The WSGI side read a request body chunk."""
-        self._reading = False
+    def on_body(self, data: bytes, more: bool, last: bool) -> None:
+        """The WSGI side read a request body chunk; ``last``: the last one of this ``READ``."""
+        if last:
+            self._reading = False
         if data:
             self._chunks.append(data)
+            self._buffered += len(data)
         self._eof = not more
         if self._data_event is not None:
             self._data_event.set()
 
     def on_taken(self) -> None:
-        """The WSGI side took body bytes; wake the sender once the window has room."""
+        """The WSGI side took body bytes; wake the sender once half the window is free."""
         event = self.drain_event
-        if event is not None and self._sent - self.taken <= self._options.send_window:
+        if event is not None and self.sent - self.taken <= self._options.send_window // 2:
             event.set()
 
     def on_timeout(self) -> None:

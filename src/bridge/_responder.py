@@ -23,7 +23,7 @@ from time import monotonic
 from typing import IO, TYPE_CHECKING, Any, cast
 from wsgiref.types import StartResponse, WSGIEnvironment
 
-from ._channel import FAILED, FILE, READ, START
+from ._channel import FAILED, FILE, READ, READ_AHEAD, START
 from ._errors import (
     ApplicationError,
     ApplicationTimeout,
@@ -52,7 +52,7 @@ _EXTENSIONS: Mapping[str, dict[object, object]] = {"http.response.pathsend": {}}
 class Responder:
     """One request on the WSGI thread (see the module docstring)."""
 
-    __slots__ = ("_deadline", "_environ", "_loop", "_remaining", "_runtime", "exchange")
+    __slots__ = ("_deadline", "_environ", "_loop", "_read", "_remaining", "_runtime", "exchange")
 
     def __init__(self, runtime: Runtime, environ: WSGIEnvironment) -> None:
         self._runtime = runtime
@@ -60,6 +60,7 @@ class Responder:
         self._environ = environ
         self._deadline: float | None = None
         self._remaining: int | None = 0  # body bytes left to read; None: read to EOF
+        self._read = 0  # body bytes read so far
         self.exchange: Exchange | None = None
 
     def respond(self, start_response: StartResponse) -> Iterable[bytes]:
@@ -121,7 +122,7 @@ class Responder:
             finally:
                 waiting.discard(self)
             if item[0] == READ:
-                self._read_chunk()
+                self._read_ahead()
             elif item[0] == FAILED:
                 raise item[1]
             else:
@@ -146,7 +147,10 @@ class Responder:
         """Record that the WSGI side took ``size`` body bytes; wake a waiting sender."""
         exchange = cast("Exchange", self.exchange)
         exchange.taken += size
-        if exchange.drain_event is not None:
+        if (
+            exchange.drain_event is not None
+            and exchange.sent - exchange.taken <= self._runtime.options.send_window // 2
+        ):
             self._call_soon(exchange.on_taken)
 
     def abandon(self) -> None:
@@ -192,7 +196,18 @@ class Responder:
             return file_wrapper(file, CHUNK)  # type: ignore[no-any-return]
         return ResponseBody(self, start_response, b"", file)
 
-    def _read_chunk(self) -> None:
+    def _read_ahead(self) -> None:
+        """Read body chunks until ``READ_AHEAD`` bytes wait for the app, or the body ends."""
+        exchange = cast("Exchange", self.exchange)
+        while True:
+            data, more = self._read_chunk()
+            self._read += len(data)
+            last = not more or self._read - exchange.consumed >= READ_AHEAD
+            self._call_soon(exchange.on_body, data, more, last)
+            if last:
+                return
+
+    def _read_chunk(self) -> tuple[bytes, bool]:
         remaining = self._remaining
         size = CHUNK if remaining is None else min(CHUNK, remaining)
         try:
@@ -204,14 +219,12 @@ class Responder:
             self.abandon()
             raise
         if remaining is None:
-            more = bool(data)
-        elif not data:
+            return data, bool(data)
+        if not data:
             self.abandon()
             raise ClientDisconnected(f"the request body ended {remaining} bytes short")
-        else:
-            self._remaining = remaining = max(remaining - len(data), 0)
-            more = remaining > 0
-        self._call_soon(cast("Exchange", self.exchange).on_body, data, more)
+        self._remaining = remaining = max(remaining - len(data), 0)
+        return data, remaining > 0
 
     def _call_soon(self, callback: Callable[..., object], *args: object) -> None:
         with contextlib.suppress(RuntimeError):  # the loop stopped: nobody is left to tell
