@@ -47,16 +47,15 @@ class Signal:
     waiting on it: they cancel the task); on other backends :class:`anyio.Event`.
     """
 
-    __slots__ = ("_event", "_factory")
+    __slots__ = ("_event",)
 
     def __init__(self) -> None:
         self._event: _Event | None = None
-        self._factory: type[_Event] = asyncio.Event if _on_asyncio() else anyio.Event
 
     async def wait(self) -> None:
         """Wait until the next :meth:`notify` (callers recheck their condition afterwards)."""
         if self._event is None:
-            self._event = self._factory()
+            self._event = asyncio.Event() if _on_asyncio() else anyio.Event()
         await self._event.wait()
 
     def notify(self) -> None:

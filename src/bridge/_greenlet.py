@@ -248,18 +248,52 @@ async def _wait_in_task(
     """asyncio: run ``func()`` as a task of its own and wait for it, ignoring cancellations.
 
     Its own task, because a native ``Task.cancel()`` of the request gets through anyio's shield.
+    The task itself puts its outcome in a box and wakes the request task (no done-callback, so
+    the request resumes one loop turn after ``func()`` ends). After a first cancellation the
+    wait goes on in a shield, as anyio re-delivers a cancel scope's cancellation on every turn.
     """
-    task = asyncio.ensure_future(func())  # a copy of the request task's context
-    while not task.done():
-        try:
-            with anyio.CancelScope(shield=cancel.seen):
-                await asyncio.wait((task,))
-        except asyncio.CancelledError as exc:
-            cancel.record(exc)
-    if task.cancelled():
-        return False, asyncio.CancelledError()
-    error = task.exception()
-    return (True, task.result()) if error is None else (False, error)
+    loop = asyncio.get_running_loop()
+    box = _OutcomeBox()
+    box.task = loop.create_task(_report(func, box))  # a copy of the request task's context
+    try:
+        while box.outcome is None:
+            box.waiter = waiter = loop.create_future()
+            try:
+                if cancel.seen:
+                    with anyio.CancelScope(shield=True):
+                        await waiter
+                else:
+                    await waiter
+            except asyncio.CancelledError as exc:
+                cancel.record(exc)
+        return box.outcome
+    finally:
+        box.clear()  # an exception's traceback holds the box: no cycle through the outcome
+
+
+class _OutcomeBox:
+    """Where :func:`_report` leaves its outcome, and the future the request task waits on."""
+
+    __slots__ = ("outcome", "task", "waiter")
+
+    def __init__(self) -> None:
+        self.outcome: _Outcome | None = None
+        self.waiter: asyncio.Future[None] | None = None
+        self.task: asyncio.Task[None] | None = None  # asyncio keeps only a weak reference
+
+    def clear(self) -> None:
+        self.outcome = self.waiter = self.task = None
+
+
+async def _report(func: Callable[[], Coroutine[Any, Any, object]], box: _OutcomeBox) -> None:
+    """The task of :func:`_wait_in_task`: await ``func()``, box the outcome, wake the waiter."""
+    try:
+        box.outcome = (True, await func())
+    except BaseException as exc:  # handed to the request greenlet, which raises it
+        box.outcome = (False, exc)
+    waiter = box.waiter
+    if waiter is not None and not waiter.done():
+        waiter.set_result(None)
 
 
 async def _wait_shielded(
