@@ -128,6 +128,22 @@ class Responder:
             else:
                 return item
 
+    def ready_item(self) -> tuple[Any, ...] | None:
+        """Return the next response item if the app has already queued one, else ``None``.
+
+        Serves body reads meanwhile, like :meth:`next_item`; a ``FAILED`` item is returned, not
+        raised (the caller first hands over what it already has).
+        """
+        exchange = cast("Exchange", self.exchange)
+        while True:
+            try:
+                item = exchange.queue.get_nowait()
+            except queue.Empty:
+                return None
+            if item[0] != READ:
+                return item
+            self._read_ahead()
+
     def _get_until(self, get: Callable[..., tuple[Any, ...]], deadline: float) -> tuple[Any, ...]:
         try:
             return get(timeout=max(deadline - monotonic(), 0.0))

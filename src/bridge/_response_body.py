@@ -10,10 +10,10 @@ waiting for a reader that is gone.
 from __future__ import annotations
 
 import weakref
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 from wsgiref.types import StartResponse
 
-from ._channel import FILE
+from ._channel import BODY, FAILED, FILE
 
 if TYPE_CHECKING:
     from ._responder import Responder
@@ -22,6 +22,8 @@ __all__ = ["CHUNK", "ResponseBody"]
 
 #: Bytes read from ``wsgi.input`` per ``receive()``, and per block of a pathsend file.
 CHUNK = 65536
+#: Body chunks smaller than this are joined with the ones already queued behind them.
+COALESCE = 16384
 
 
 class ResponseBody:
@@ -29,7 +31,7 @@ class ResponseBody:
 
     __slots__ = (
         "__weakref__", "_done", "_file", "_finalizer", "_pending", "_responder",
-        "_start_response", "_yielded",
+        "_start_response", "_stashed", "_yielded",
     )  # fmt: skip
 
     def __init__(
@@ -45,6 +47,7 @@ class ResponseBody:
         self._file = file
         self._done = file is not None
         self._yielded = False
+        self._stashed: tuple[Any, ...] | None = None  # an item taken early, served next
         #: Tells the app the client left if the server drops us unfinished without close().
         self._finalizer = None if self._done else weakref.finalize(self, responder.abandon)
 
@@ -70,21 +73,57 @@ class ResponseBody:
             chunk, self._pending = self._pending, b""
             return chunk
         while not self._done:
-            item = self._responder.next_item()
+            item = self._next_item()
             if item[0] == FILE:
                 self._set_done()
                 self._file = self._responder.open_file(item[2])
                 break
-            self._responder.take(len(item[1]))
-            if not item[2]:
-                self._set_done()
-            if item[1]:
-                return item[1]  # type: ignore[no-any-return]
+            chunk = self._take_body(item)
+            if chunk:
+                return self._join_ready(chunk) if len(chunk) < COALESCE else chunk
         if self._file is not None:
             block = self._file.read(CHUNK)
             if block:
                 return block
         raise StopIteration
+
+    def _next_item(self) -> tuple[Any, ...]:
+        item, self._stashed = self._stashed, None
+        if item is None:
+            return self._responder.next_item()
+        if item[0] == FAILED:
+            raise item[1]
+        return item
+
+    def _take_body(self, item: tuple[Any, ...]) -> bytes:
+        """Account for a ``BODY`` item and return its bytes."""
+        self._responder.take(len(item[1]))
+        if not item[2]:
+            self._set_done()
+        return item[1]  # type: ignore[no-any-return]
+
+    def _join_ready(self, chunk: bytes) -> bytes:
+        """Append the small body chunks the app has already sent (SSE events, say) to ``chunk``.
+
+        Only what is queued right now: nothing waits for a chunk that has not been sent, so no
+        block is delayed; the server writes one block instead of many small ones.
+        """
+        parts = [chunk]
+        size = len(chunk)
+        while size < COALESCE and not self._done:
+            try:
+                item = self._responder.ready_item()
+            except Exception as exc:  # a failed body read: raised by the next call
+                item = (FAILED, exc)
+            if item is None:
+                break
+            if item[0] != BODY:
+                self._stashed = item  # served by the next call, after these bytes
+                break
+            data = self._take_body(item)
+            parts.append(data)
+            size += len(data)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def _set_done(self) -> None:
         self._done = True
