@@ -272,12 +272,13 @@ class Responder:
 
     async def _send_loop(self) -> None:
         """Send what the worker puts in the outbox, in order, until it is closed."""
+        cancelled = _cancellation_check()
         try:
             while (entry := await self._outbox.get()) is not None:
                 message, size = entry
-                if anyio.current_effective_deadline() == -math.inf:
-                    # Cancelled. Checked here because send() may never yield, and anyio may not
-                    # deliver a cancellation to a task started after it (trio backend).
+                if cancelled():
+                    # Checked here because send() may never yield, and anyio may not deliver a
+                    # cancellation to a task started after it (trio backend).
                     self._disconnect()
                     return
                 await self._send(message)
@@ -307,6 +308,18 @@ class Responder:
                 await self._send(message)
         except OSError:
             return  # ASGI 2.4: the client is gone, and nothing else is waiting for it
+
+
+def _cancellation_check() -> Callable[[], bool]:
+    """A cheap per-chunk test of whether the calling task is being cancelled.
+
+    On asyncio a pending ``Task.cancel()`` (what both asyncio's and anyio's task groups use) shows
+    in ``Task.cancelling()``, a C call; elsewhere anyio's effective deadline says it.
+    """
+    task = asyncio.current_task() if running_on_asyncio() else None
+    if task is not None:
+        return lambda: task.cancelling() > 0
+    return lambda: anyio.current_effective_deadline() == -math.inf
 
 
 def _error_messages(status: int) -> list[ASGISendEvent]:
