@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 
 import pytest
 
 from tests.asgi_to_wsgi_helpers import assert_no_leaks
+
+# A shell that starts the suite in the background (`scripts/test &`, nohup, a CI runner without
+# job control) hands it SIGINT ignored, and an ignored signal survives exec: every server the
+# tests start would then ignore the Ctrl-C that the shutdown tests send, and never exit. With
+# Python's own handler here, children start with the default action, as from a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(params=["asyncio", "trio"])
