@@ -9,11 +9,12 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bridge import AsgiToWsgi, ServerError
+from bridge import AsgiToWsgi, ClientDisconnected, ServerError
 from bridge._channel import READ_AHEAD
 from bridge._loop import REGISTRY
 from bridge._response_body import CHUNK
@@ -330,6 +331,50 @@ def test_an_app_error_after_small_chunks_comes_after_them(backend: str) -> None:
         with pytest.raises(RuntimeError, match="boom after three events"):
             next(iterable)
         iterable.close()
+
+
+def test_a_file_sent_after_small_chunks_follows_them(backend: str, tmp_path: Path) -> None:
+    """An ``http.response.pathsend`` queued behind small chunks is served after their bytes."""
+    tail = tmp_path / "tail.bin"
+    tail.write_bytes(b"TAIL" * 10)
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
+        for event in (b"e1", b"e2", b"e3"):
+            await send({"type": "http.response.body", "body": event, "more_body": True})
+        await send({"type": "http.response.pathsend", "path": str(tail)})
+
+    with AsgiToWsgi(app, lifespan="off", backend=backend) as adapter:
+        _, iterable = start(adapter, make_environ())
+        loop_barrier(adapter)
+        assert next(iterable) == b"e1"
+        assert next(iterable) == b"e2e3"
+        assert b"".join(iterable) == b"TAIL" * 10
+        iterable.close()
+
+
+def test_a_body_read_failing_while_chunks_are_joined_comes_after_them(backend: str) -> None:
+    """The app asks for the request body behind small chunks; the read fails (the client
+    left): the chunks are yielded, then the failure, and the app sees ``http.disconnect``."""
+    seen: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
+        for event in (b"e1", b"e2"):
+            await send({"type": "http.response.body", "body": event, "more_body": True})
+        seen.append((await receive())["type"])
+
+    stream = RecordingInput(fail=True)
+    with AsgiToWsgi(app, lifespan="off", backend=backend) as adapter:
+        _, iterable = start(adapter, make_environ("POST", body=stream, content_length=10))
+        loop_barrier(adapter)  # e2 and the app's request for the body are queued
+        assert next(iterable) == b"e1"
+        assert next(iterable) == b"e2"
+        with pytest.raises(ClientDisconnected, match="reading the request body failed"):
+            next(iterable)
+        iterable.close()
+        loop_barrier(adapter)
+    assert seen == ["http.disconnect"]
 
 
 # --- the request body (PEP 3333 wsgi.input; ASGI http.request) -----------------------------
