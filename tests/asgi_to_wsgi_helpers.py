@@ -6,6 +6,7 @@ iterable and ``close()`` against PEP 3333.
 
 from __future__ import annotations
 
+import gc
 import io
 import threading
 from collections.abc import Iterator
@@ -225,8 +226,25 @@ async def read_body(receive: Any) -> bytes:
             return body
 
 
+#: The headers of a plain-text response (``wsgiref.validate`` wants a Content-Type).
+TEXT = [(b"content-type", b"text/plain")]
+
+
+async def respond_ok(scope: Any, receive: Any, send: Any) -> None:
+    """An ASGI app that answers ``ok`` without reading the body."""
+    await respond(send)
+
+
 async def respond(send: Any, body: bytes = b"ok", status: int = 200, **start: Any) -> None:
     """Send a whole plain-text response."""
-    headers = start.pop("headers", [(b"content-type", b"text/plain")])
+    headers = start.pop("headers", TEXT)
     await send({"type": "http.response.start", "status": status, "headers": headers, **start})
     await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def collect_dropped(adapter: AsgiToWsgi, app_done: threading.Event) -> None:
+    """After the caller dropped a response iterable without ``close()`` (a server that forgets
+    it): collect it, wait until the app's task has finished and no exchange is left running."""
+    gc.collect()
+    assert app_done.wait(WAIT)
+    assert running_exchanges(adapter) == 0

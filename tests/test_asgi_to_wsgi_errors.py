@@ -16,10 +16,7 @@ import pytest
 
 from bridge import ApplicationError, ApplicationTimeout, AsgiToWsgi
 
-from .asgi_to_wsgi_helpers import WAIT, Gate, make_environ, respond, run, start
-
-TEXT = [(b"content-type", b"text/plain")]
-
+from .asgi_to_wsgi_helpers import TEXT, WAIT, Gate, make_environ, respond, run, start
 
 pytestmark = pytest.mark.usefixtures("no_asgi_to_wsgi_leaks")
 

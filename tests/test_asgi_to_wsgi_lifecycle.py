@@ -21,6 +21,7 @@ import pytest
 from bridge import AsgiToWsgi, ClientDisconnected
 
 from .asgi_to_wsgi_helpers import (
+    TEXT,
     WAIT,
     Gate,
     Result,
@@ -29,13 +30,11 @@ from .asgi_to_wsgi_helpers import (
     original,
     read_body,
     respond,
+    respond_ok,
     run,
     running_exchanges,
     start,
 )
-
-TEXT = [(b"content-type", b"text/plain")]
-
 
 pytestmark = pytest.mark.usefixtures("no_asgi_to_wsgi_leaks")
 
@@ -243,10 +242,6 @@ def test_requests_reaching_a_closing_adapter_are_refused(backend: str) -> None:
     assert result.status == "500 Internal Server Error"
     assert "is closing" in str(result.recorder.exc_info[1])
     adapter.close()
-
-
-async def respond_ok(scope: Any, receive: Any, send: Any) -> None:
-    await respond(send)
 
 
 # --- pathsend -----------------------------------------------------------------------------

@@ -83,6 +83,7 @@ async def test_thread_gate_remembers_one_open_and_blocks_until_opened() -> None:
     gate.open()
     gate.open()  # already open: remembered once, not twice
     gate.wait()  # returns at once
+    assert gate._lock.locked()  # closed again: the second open was not remembered
     passed = threading.Event()
 
     def waiter() -> None:

@@ -24,7 +24,9 @@ import anyio
 if TYPE_CHECKING:
     from ._runners import Link
 
-__all__ = ["CallGate", "Gate", "Signal", "ThreadGate"]
+__all__ = [
+    "CallGate", "Gate", "Signal", "ThreadGate", "current_asyncio_task", "running_on_asyncio",
+]  # fmt: skip
 
 
 class _Event(Protocol):
@@ -33,11 +35,17 @@ class _Event(Protocol):
     async def wait(self) -> object: ...
 
 
-def _on_asyncio() -> bool:
+def current_asyncio_task() -> asyncio.Task[object] | None:
+    """The asyncio task the caller runs in, or ``None`` (no asyncio loop here: trio, a thread)."""
     try:
-        return asyncio.current_task() is not None
+        return asyncio.current_task()
     except RuntimeError:  # no asyncio loop running in this thread
-        return False
+        return None
+
+
+def running_on_asyncio() -> bool:
+    """Whether the caller runs in an asyncio task (rather than trio)."""
+    return current_asyncio_task() is not None
 
 
 class Signal:
@@ -55,7 +63,7 @@ class Signal:
     async def wait(self) -> None:
         """Wait until the next :meth:`notify` (callers recheck their condition afterwards)."""
         if self._event is None:
-            self._event = asyncio.Event() if _on_asyncio() else anyio.Event()
+            self._event = asyncio.Event() if running_on_asyncio() else anyio.Event()
         await self._event.wait()
 
     def notify(self) -> None:

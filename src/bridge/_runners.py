@@ -48,7 +48,7 @@ import anyio.from_thread
 import anyio.lowlevel
 import anyio.to_thread
 
-from ._gates import CallGate, Gate, ThreadGate
+from ._gates import CallGate, Gate, ThreadGate, running_on_asyncio
 from ._thread_pool import ThreadPool
 
 __all__ = ["CURRENT_LINK", "Link", "Runner", "ThreadRunner", "run_linked", "running_on_asyncio"]
@@ -120,14 +120,6 @@ def run_linked(func: Callable[[Link], _T], link: Link) -> _T:
     """Return ``func(link)``, with ``link`` in :data:`CURRENT_LINK` (sync side, own context)."""
     CURRENT_LINK.set(link)  # the sync side's context is a copy: nothing to reset
     return func(link)
-
-
-def running_on_asyncio() -> bool:
-    """Whether the caller runs in an asyncio task (rather than trio)."""
-    try:
-        return asyncio.current_task() is not None
-    except RuntimeError:  # no asyncio loop running in this thread
-        return False
 
 
 class _AsyncioLink(Link):

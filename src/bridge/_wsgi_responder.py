@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from ._errors import ClientDisconnected, ClientError, RequestTooLarge
-from ._gates import Signal
+from ._gates import Signal, current_asyncio_task
 from ._runners import Link, running_on_asyncio
 from ._sync_channels import Inbox, Outbox
 from ._translate import build_environ, error_response
@@ -316,7 +316,7 @@ def _cancellation_check() -> Callable[[], bool]:
     On asyncio a pending ``Task.cancel()`` (what both asyncio's and anyio's task groups use) shows
     in ``Task.cancelling()``, a C call; elsewhere anyio's effective deadline says it.
     """
-    task = asyncio.current_task() if running_on_asyncio() else None
+    task = current_asyncio_task()
     if task is not None:
         return lambda: task.cancelling() > 0
     return lambda: anyio.current_effective_deadline() == -math.inf
