@@ -23,9 +23,9 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture(params=["asyncio", "trio"])
+@pytest.fixture(params=["asyncio", "uvloop", "trio"])
 def backend(request: pytest.FixtureRequest) -> str:
-    """The private-loop backend an ``AsgiToWsgi`` test runs on: each test runs on both."""
+    """The private-loop backend an ``AsgiToWsgi`` test runs on: each test runs on all three."""
     return str(request.param)
 
 

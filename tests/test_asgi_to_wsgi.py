@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,8 @@ async def hello(scope: Any, receive: Any, send: Any) -> None:
 
 def test_defaults_are_documented_values() -> None:
     options = AsgiToWsgi(hello).options
-    assert (options.lifespan, options.backend, options.request_timeout) == ("auto", "asyncio", None)
+    assert (options.lifespan, options.request_timeout) == ("auto", None)
+    assert options.backend == ("uvloop" if find_spec("uvloop") else "asyncio")
     assert (options.startup_timeout, options.shutdown_timeout) == (60.0, 10.0)
     assert (options.background_timeout, options.disconnect_grace) == (60.0, 5.0)
     assert options.send_window == 256 * 1024
@@ -87,10 +89,22 @@ def test_app_must_be_callable() -> None:
         AsgiToWsgi(object())
 
 
-def test_trio_backend_needs_trio(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bridge._asgi_to_wsgi.find_spec", lambda name: None)
-    with pytest.raises(ValueError, match="needs the trio package"):
-        AsgiToWsgi(hello, backend="trio")
+@pytest.mark.parametrize("backend", ["trio", "uvloop"])
+def test_a_backend_needs_its_package(monkeypatch: pytest.MonkeyPatch, backend: str) -> None:
+    monkeypatch.setattr("bridge._loop.find_spec", lambda name: None)
+    with pytest.raises(ValueError, match=f"needs the {backend} package"):
+        AsgiToWsgi(hello, backend=backend)  # type: ignore[arg-type]
+
+
+def test_auto_backend_is_uvloop_when_installed_else_asyncio(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Uvicorn's ``--loop auto`` rule: the cheaper loop when it is there, never a hard need."""
+    monkeypatch.setattr("bridge._loop.find_spec", lambda name: object())
+    assert AsgiToWsgi(hello).options.backend == "uvloop"
+    monkeypatch.setattr("bridge._loop.find_spec", lambda name: None)
+    assert AsgiToWsgi(hello).options.backend == "asyncio"
+    assert AsgiToWsgi(hello, backend="asyncio").options.backend == "asyncio"
 
 
 def test_adapter_is_immutable_and_constructor_starts_nothing() -> None:
@@ -144,7 +158,7 @@ def test_adapters_share_one_loop_per_backend() -> None:
         run(one)
         run(two)
         names = [t.name for t in threading.enumerate() if t.name.startswith("bridge-")]
-        assert names == ["bridge-asyncio-loop"]
+        assert names == [f"bridge-{one.options.backend}-loop"]
         assert one._slot.runtime.loop is two._slot.runtime.loop  # type: ignore[union-attr]
         one.close()
         assert run(two).body == b"hello"

@@ -134,7 +134,7 @@ def in_thread(func: Callable[[], object]) -> Any:
     return value
 
 
-@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+@pytest.mark.parametrize("backend", ["asyncio", "uvloop", "trio"])
 def test_from_a_wsgi_thread_it_uses_the_private_loop(backend: str, no_private_loop: None) -> None:
     """Issue 5 section 2: from a WSGI thread (e.g. behind ``router.wsgi``) the coroutine runs on
     the process's private loop, which the AsgiToWsgi started."""

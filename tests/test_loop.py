@@ -45,8 +45,8 @@ def test_leases_share_a_loop_that_stops_with_the_last(backend: str) -> None:
 
 def test_each_backend_has_its_own_loop() -> None:
     registry = Registry()
-    leases = [registry.acquire(name, lambda: None) for name in ("asyncio", "trio")]
-    assert loop_threads() == ["bridge-asyncio-loop", "bridge-trio-loop"]
+    leases = [registry.acquire(name, lambda: None) for name in ("asyncio", "uvloop", "trio")]
+    assert loop_threads() == ["bridge-asyncio-loop", "bridge-trio-loop", "bridge-uvloop-loop"]
     for lease in leases:
         lease.release()
 

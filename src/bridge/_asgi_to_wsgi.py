@@ -17,7 +17,6 @@ import os
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib.util import find_spec
 from types import TracebackType
 from typing import Literal
 from wsgiref.types import StartResponse, WSGIEnvironment
@@ -28,7 +27,7 @@ from asgiref.typing import ASGI3Application
 from ._errors import LifespanError, ServerError
 from ._exchange import Exchange
 from ._lifespan import Lifespan, LifespanMode
-from ._loop import BACKENDS, REGISTRY
+from ._loop import BACKENDS, REGISTRY, resolve_backend
 from ._responder import Responder
 
 __all__ = ["AsgiToWsgi", "Options", "Runtime"]
@@ -71,9 +70,10 @@ class AsgiToWsgi:
         (Starlette ``BackgroundTasks``) before it is cancelled.
     :param disconnect_grace: seconds the app's task may keep running after the client left.
     :param send_window: bytes the app may send ahead of the WSGI server before ``send()`` waits.
-    :param backend: ``"asyncio"`` or ``"trio"``.
+    :param backend: the private loop: ``"auto"`` (uvloop when it is installed, else asyncio),
+        ``"asyncio"``, ``"uvloop"`` or ``"trio"``.
     :raises TypeError: an option has the wrong type.
-    :raises ValueError: an option is out of range, or the trio backend is not installed.
+    :raises ValueError: an option is out of range, or the backend's package is not installed.
     """
 
     __slots__ = ("_app", "_options", "_slot")
@@ -94,7 +94,7 @@ class AsgiToWsgi:
         background_timeout: float = 60.0,
         disconnect_grace: float = 5.0,
         send_window: int = 256 * 1024,
-        backend: Literal["asyncio", "trio"] = "asyncio",
+        backend: Literal["auto", "asyncio", "uvloop", "trio"] = "auto",
     ) -> None:
         if not callable(app):
             raise TypeError(f"app must be an ASGI application (a callable), got {app!r}")
@@ -108,10 +108,8 @@ class AsgiToWsgi:
             background_timeout=_seconds("background_timeout", background_timeout),
             disconnect_grace=_seconds("disconnect_grace", disconnect_grace),
             send_window=_size("send_window", send_window),
-            backend=_choice("backend", backend, BACKENDS),
+            backend=resolve_backend(_choice("backend", backend, ("auto", *BACKENDS))),
         )
-        if options.backend == "trio" and find_spec("trio") is None:
-            raise ValueError("backend='trio' needs the trio package; pip install trio")
         object.__setattr__(self, "_app", guarantee_single_callable(app))  # type: ignore[no-untyped-call]
         object.__setattr__(self, "_options", options)
         object.__setattr__(self, "_slot", _Slot())
