@@ -1225,3 +1225,59 @@ def test_odd_environs_give_a_scope_or_a_bridge_error(environ: WSGIEnvironment) -
     assert all(type(n) is bytes and type(v) is bytes for n, v in scope["headers"])
     assert type(scope["server"][1]) is int  # type: ignore[index]
     assert scope["client"] is None or type(scope["client"][1]) is int
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [
+        pytest.param((b"content-type", b" text/plain "), id="common-name"),
+        pytest.param([b"content-type", b"text/plain"], id="list-pair"),
+        pytest.param((b"content-type", b"a\tb\xe9"), id="htab-and-latin1"),
+        pytest.param((b"Content-Type", b"text/plain"), id="not-lower-case"),
+        pytest.param((b"x-custom", b"1"), id="uncommon-name"),
+    ],
+)
+def test_common_response_names_take_a_shortcut_with_the_same_result(pair: Any) -> None:
+    """ASGI "Response Start" headers to PEP 3333: the shortcut for common names (checked once,
+    ahead of time) gives what the full per-header checks give."""
+    name, value = pair
+    expected = (name.decode("latin-1"), value.decode("latin-1").strip(" \t"))
+    assert asgi_headers_to_wsgi([pair]).headers == [expected]
+
+
+@pytest.mark.parametrize("value", [b"a\r\nSet-Cookie: x=1", b"a\x00b", 5, "text/plain"])
+def test_common_response_names_still_refuse_bad_values(value: Any) -> None:
+    """RFC 9110 5.5 (no CR, LF or NUL in a field value) and ASGI's byte pairs hold for the
+    common names too."""
+    with pytest.raises(ApplicationError, match=r"control character|pair of bytes"):
+        asgi_headers_to_wsgi([(b"content-type", value)])
+
+
+def test_status_lines_of_unusual_codes() -> None:
+    """PEP 3333 ``status``: registered codes get their phrase, others ``Unknown``; a bool is no
+    status code, even though ``True == 1``."""
+    assert status_line(418) == "418 I'm a Teapot"
+    assert status_line(599) == "599 Unknown"
+    with pytest.raises(ApplicationError, match="integer from 100 to 599"):
+        status_line(True)
+
+
+def test_header_environ_keys_are_memoised_per_name_and_cases_share_one_key() -> None:
+    """PEP 3333 ``HTTP_`` variables: names differing only in case are one header (RFC 9110
+    5.1) and are joined; the memoised name translation gives the same key for both."""
+    environ = environ_of(make_scope(headers=[(b"X-Tag", b"a"), (b"x-tag", b"b")]))
+    assert environ["HTTP_X_TAG"] == "a,b"
+
+
+def test_an_ascii_raw_path_that_disagrees_with_path_loses_to_path() -> None:
+    """ASGI ``raw_path`` is only used when it matches ``path`` (a middleware may have rewritten
+    ``path``); the shortcut for plain ASCII paths keeps that rule."""
+    environ = environ_of(make_scope(path="/rewritten", raw_path=b"/original"))
+    assert (environ["PATH_INFO"], environ["RAW_URI"]) == ("/rewritten", "/rewritten")
+
+
+def test_a_plain_raw_uri_that_disagrees_with_the_path_is_requoted() -> None:
+    """``raw_path`` from ``RAW_URI`` only when it names the same path as ``SCRIPT_NAME`` +
+    ``PATH_INFO`` (a WSGI middleware may have rewritten ``PATH_INFO``)."""
+    environ = make_environ(PATH_INFO="/new", RAW_URI="/old")
+    assert build_scope(environ)["raw_path"] == b"/new"

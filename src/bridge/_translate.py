@@ -72,6 +72,7 @@ one warning per name. Status codes are 100 to 599 (RFC 9110 15).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from http import HTTPStatus
@@ -173,6 +174,10 @@ _RESPONSE_NAMES = {
     )
     for spelling in (name, name.lower())
 }
+#: The status lines of the codes with a registered reason phrase.
+_STATUS_LINES = {int(status): f"{int(status)} {status.phrase}" for status in HTTPStatus}
+#: The same names the other way (ASGI bytes to WSGI str), for :func:`asgi_headers_to_wsgi`.
+_WSGI_NAMES = {encoded: encoded.decode("ascii") for encoded in _RESPONSE_NAMES.values()}
 _H = TypeVar("_H", AsgiHeaders, WsgiHeaders)
 
 
@@ -245,8 +250,15 @@ def _request_target(scope: HTTPScope) -> tuple[str, str, str]:
     path = scope["path"]
     if not path.startswith("/"):
         raise ClientError(f"request path must start with '/', got {path!r}")
-    path_bytes, raw_path = _path_bytes(path, scope.get("raw_path"))
     root_path = scope.get("root_path", "")
+    raw = scope.get("raw_path")
+    if not root_path and raw and raw.isascii() and b"%" not in raw and b"?" not in raw:
+        # The common request: an ASCII path with nothing escaped, served at the root.
+        text = raw.decode("ascii")
+        if text == path:
+            query = scope.get("query_string", b"")
+            return "", text, text + "?" + query.decode("latin-1") if query else text
+    path_bytes, raw_path = _path_bytes(path, raw)
     if root_path and not root_path.startswith("/"):
         raise ServerError(f"root_path must be empty or start with '/', got {root_path!r}")
     script_name, path_info = _split_path(path, path_bytes, root_path.rstrip("/"))
@@ -288,53 +300,56 @@ def _utf8(value: str, key: str) -> bytes:
 
 
 def _header_environ(headers: Iterable[tuple[bytes, bytes]], limit: int) -> dict[str, str]:
-    """Map request headers to ``CONTENT_*`` and ``HTTP_*`` keys (see module docs)."""
-    first, repeated = _group_headers(headers, limit)
-    environ: dict[str, str] = {}
-    for name, value in first.items():
-        key = _ENVIRON_KEYS.get(name) or "HTTP_" + name.upper().replace("-", "_")
-        if name in repeated or name == "content-length":
-            value = _joined_values(name, repeated.get(name) or [value])
-        environ[key] = value
-    return environ
+    """Map request headers to ``CONTENT_*`` and ``HTTP_*`` keys (see module docs).
 
-
-def _group_headers(
-    headers: Iterable[tuple[bytes, bytes]], limit: int
-) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """Group header values by lower-cased name, dropping names with ``_``, up to ``limit``.
-
-    :returns: each name's first value, and every value of the names that repeat (the common
-        request repeats none, so it builds no list).
+    :param limit: how often one name may occur (a name over it is :class:`ClientError`).
     """
-    first: dict[str, str] = {}
-    repeated: dict[str, list[str]] = {}
+    environ: dict[str, str] = {}
+    repeated: dict[str, list[str]] = {}  # the common request repeats no name: stays empty
     try:
         for raw_name, raw_value in headers:
-            name = raw_name.decode("latin-1").lower()
-            if "_" in name:
+            key = _environ_key(raw_name)
+            if key is None:
                 continue
             value = raw_value.decode("latin-1")
-            if name not in first:
-                first[name] = value
+            if key not in environ:
+                environ[key] = value
                 if limit > 0:
                     continue
-            same = repeated.get(name) or repeated.setdefault(name, [first[name]])
+            same = repeated.get(key) or repeated.setdefault(key, [environ[key]])
             if len(same) >= limit:
+                name = raw_name.decode("latin-1").lower()
                 raise ClientError(f"header {name!r} repeated more than {limit} times")
             same.append(value)
     except (AttributeError, TypeError, ValueError) as exc:
         raise ServerError(f"scope headers must be [name, value] byte pairs: {exc}") from exc
-    return first, repeated
+    for key, values in repeated.items():
+        environ[key] = _joined_values(key, values)
+    if "CONTENT_LENGTH" in environ and "CONTENT_LENGTH" not in repeated:
+        environ["CONTENT_LENGTH"] = _request_content_length([environ["CONTENT_LENGTH"]])
+    return environ
 
 
-def _joined_values(name: str, found: list[str]) -> str:
-    """Join the values of one repeated header (or check a single ``content-length``)."""
-    if name == "content-length":
+@functools.lru_cache(maxsize=1024)
+def _environ_key(raw_name: bytes) -> str | None:
+    """Return the environ key of a request header name, or ``None`` for a name with ``_``.
+
+    Memoised: a pure function of the name, and a server sees the same few names on every
+    request (a bounded cache, so odd names cannot grow it).
+    """
+    name = raw_name.decode("latin-1").lower()
+    if "_" in name:
+        return None
+    return _ENVIRON_KEYS.get(name) or "HTTP_" + name.upper().replace("-", "_")
+
+
+def _joined_values(key: str, found: list[str]) -> str:
+    """Join the values of one repeated header, by environ key (``content-length`` checked)."""
+    if key == "CONTENT_LENGTH":
         return _request_content_length(found)
-    if name == "host":
+    if key == "HTTP_HOST":
         raise ClientError(f"a request must carry one host header, got {found!r}")
-    return ("; " if name == "cookie" else ",").join(found)
+    return ("; " if key == "HTTP_COOKIE" else ",").join(found)
 
 
 def _request_content_length(values: list[str]) -> str:
@@ -419,6 +434,10 @@ def _scope_raw_path(environ: WSGIEnvironment, path: bytes) -> bytes:
     for key in ("RAW_URI", "REQUEST_URI"):
         uri = environ.get(key)
         if uri and isinstance(uri, str):
+            if uri.isascii() and "%" not in uri and "?" not in uri and uri.startswith("/"):
+                encoded = uri.encode("ascii")  # the common target: nothing to decode or split
+                if encoded == path:
+                    return encoded
             raw = _target_path(uri)
             if raw is not None and unquote_to_bytes(raw) == path:
                 return raw
@@ -445,11 +464,24 @@ def _scope_headers(environ: WSGIEnvironment) -> AsgiHeaders:
         if environ.get(key):
             headers.append((content, _latin1_bytes(environ, key)))
     for key in environ:
-        if key.startswith("HTTP_") and key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
-            name = key[5:].replace("_", "-").lower()
-            if _TOKEN.match(name):
-                headers.append((name.encode("ascii"), _latin1_bytes(environ, key)))
+        if key.startswith("HTTP_"):
+            name = _header_name(key)
+            if name is not None:
+                headers.append((name, _latin1_bytes(environ, key)))
     return headers
+
+
+@functools.lru_cache(maxsize=1024)
+def _header_name(key: str) -> bytes | None:
+    """Return the header name of an ``HTTP_*`` environ key, or ``None`` if it has none.
+
+    Memoised like :func:`_environ_key`. ``HTTP_CONTENT_TYPE`` and ``HTTP_CONTENT_LENGTH`` have
+    none: PEP 3333 keeps those two headers without the prefix.
+    """
+    if key in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+        return None
+    name = key[5:].replace("_", "-").lower()
+    return name.encode("ascii") if _TOKEN.match(name) else None
 
 
 def _client(environ: WSGIEnvironment) -> tuple[str, int] | None:
@@ -475,13 +507,12 @@ def status_line(code: int) -> str:
     :param code: an HTTP status code from 100 to 599; unknown codes get the phrase ``Unknown``.
     :raises ApplicationError: ``code`` is not an integer from 100 to 599 (RFC 9110 15).
     """
+    line = _STATUS_LINES.get(code) if type(code) is int else None
+    if line is not None:
+        return line
     if not isinstance(code, int) or not 100 <= code <= 599:  # True is 1: refused
         raise ApplicationError(f"status must be an integer from 100 to 599, got {code!r}")
-    try:
-        phrase = HTTPStatus(code).phrase
-    except ValueError:
-        phrase = "Unknown"
-    return f"{code} {phrase}"
+    return f"{code} Unknown"
 
 
 def parse_status(status: object) -> int:
@@ -562,12 +593,33 @@ def asgi_headers_to_wsgi(headers: Iterable[Iterable[bytes]]) -> HeaderTranslatio
     result: WsgiHeaders = []
     dropped: list[str] = []
     for pair in headers:
+        common = _common_response_header(pair)
+        if common is not None:
+            result.append(common)
+            continue
         name, value = _latin1_pair(pair)
         if _is_hop_by_hop(name.lower()):
             dropped.append(name.lower())
             continue
         result.append((name, value))
     return HeaderTranslation(result, dropped)
+
+
+def _common_response_header(pair: object) -> tuple[str, str] | None:
+    """Translate a well-formed header with a common name (see ``_RESPONSE_NAMES``), else ``None``.
+
+    The common response has only such headers; anything else takes the full checks.
+    """
+    if type(pair) is not tuple or len(pair) != 2:
+        return None
+    name = _WSGI_NAMES.get(pair[0])
+    value = pair[1]
+    if name is None or type(value) is not bytes:
+        return None
+    text = value.decode("latin-1")
+    if not (text.isascii() and text.isprintable()):
+        return None
+    return name, text.strip(_OWS)
 
 
 def _latin1_pair(pair: Iterable[bytes]) -> tuple[str, str]:
@@ -586,7 +638,11 @@ def response_content_length(headers: Iterable[tuple[bytes, bytes]]) -> int | Non
 
     :raises ApplicationError: the value is not a non-negative integer, or repeats differently.
     """
-    found = {value.strip() for name, value in headers if name.lower() == b"content-length"}
+    found = {
+        value.strip()
+        for name, value in headers
+        if name == b"content-length" or (len(name) == 14 and name.lower() == b"content-length")
+    }
     if not found:
         return None
     if len(found) > 1:
