@@ -25,7 +25,12 @@ RATIOS: Mapping[str, tuple[tuple[str, str], ...]] = {
         ("bridge", "asgiref"),
         ("bridge-greenlet", "native"),
     ),
-    "asgi-to-wsgi": (("bridge", "native"), ("bridge", "a2wsgi")),
+    "asgi-to-wsgi": (
+        ("bridge", "native"),
+        ("bridge", "a2wsgi"),
+        ("floor", "native"),
+        ("bridge", "floor"),
+    ),
 }
 FEW_REQUESTS = 10  # fewer completed requests per round than this make a coarse number
 _SHORT = {"uvicorn-legacy": "legacy", "bridge-greenlet": "greenlet"}

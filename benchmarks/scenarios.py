@@ -105,8 +105,8 @@ IMPLEMENTATIONS: Mapping[str, Mapping[str, tuple[str, ...]]] = MappingProxyType(
             )
         },
         ASGI_TO_WSGI: {
-            "gunicorn-sync": ("native", "bridge", "a2wsgi"),
-            "gunicorn-gthread": ("native", "bridge", "a2wsgi"),
+            "gunicorn-sync": ("native", "bridge", "a2wsgi", "floor"),
+            "gunicorn-gthread": ("native", "bridge", "a2wsgi", "floor"),
             "gunicorn-asgi": ("native",),
         },
     }
@@ -117,6 +117,11 @@ IMPLEMENTATIONS: Mapping[str, Mapping[str, tuple[str, ...]]] = MappingProxyType(
 ONLY_IMPLEMENTATIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {"sleep-await": ("native", "bridge", "bridge-greenlet")}
 )
+
+
+#: implementation -> the only scenarios it can serve ("floor" answers nothing but a short
+#: response: benchmarks/floor.py).
+ONLY_SCENARIOS: Mapping[str, tuple[str, ...]] = MappingProxyType({"floor": ("hello",)})
 
 
 @dataclass(frozen=True)
@@ -176,6 +181,7 @@ def configurations(directions: tuple[str, ...], names: tuple[str, ...]) -> list[
                     Config(direction, scenario, server, impl, app_for(scenario, server, impl))
                     for impl in impls
                     if impl in ONLY_IMPLEMENTATIONS.get(name, impls)
+                    and name in ONLY_SCENARIOS.get(impl, (name,))
                 ]
     return configs
 

@@ -5,11 +5,23 @@ No load is run here; ``scripts/bench`` does that.
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from benchmarks.apps import HELLO
+from benchmarks.apps.asgi_app import app
+from benchmarks.floor import HandOffFloor
 from benchmarks.load import MARKER, lua_script, parse_wrk_output
 from benchmarks.measure import Sample, describe_failure
 from benchmarks.report import Results, Summary, format_direction, format_targets
-from benchmarks.scenarios import SCENARIOS, WSGI_TO_ASGI, Config, app_for
+from benchmarks.scenarios import (
+    ASGI_TO_WSGI,
+    SCENARIOS,
+    WSGI_TO_ASGI,
+    Config,
+    app_for,
+    configurations,
+)
 from benchmarks.servers import ServerFailed
 from benchmarks.targets import Target
 
@@ -147,3 +159,24 @@ def test_each_configuration_serves_the_app_of_its_interface(
     scenario: str, server: str, impl: str, app: str | None
 ) -> None:
     assert app_for(SCENARIOS[scenario], server, impl) == app
+
+
+def test_the_hand_off_floor_serves_hello_and_only_hello() -> None:
+    """The yardstick adapter runs the same ASGI app's short response (and is measured only on
+    ``hello``: it has no streaming, body or lifespan)."""
+    floor = HandOffFloor(app)
+    started: list[str] = []
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/hello", "wsgi.input": io.BytesIO()}
+    try:
+        body = floor(environ, lambda status, headers: started.append(status))
+    finally:
+        floor.close()
+    assert (started, b"".join(body)) == (["200 OK"], HELLO)
+    served = {c.scenario.name for c in configurations((ASGI_TO_WSGI,), tuple(SCENARIOS))}
+    floors = {
+        c.scenario.name
+        for c in configurations((ASGI_TO_WSGI,), tuple(SCENARIOS))
+        if c.impl == "floor"
+    }
+    assert floors == {"hello"}
+    assert len(served) > 1

@@ -65,6 +65,8 @@ ADAPTERS: Mapping[tuple[str, str], Adapter] = MappingProxyType(
         # an ASGI app on a WSGI server (issue 4)
         ("bridge", "asgi"): Adapter("bridge", "AsgiToWsgi"),
         ("a2wsgi", "asgi"): Adapter("a2wsgi", "ASGIMiddleware"),
+        # the yardstick: the cheapest loop-thread hand-off (benchmarks/floor.py), hello only
+        ("floor", "asgi"): Adapter("benchmarks.floor", "HandOffFloor"),
     }
 )
 

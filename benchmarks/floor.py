@@ -1,0 +1,76 @@
+"""The cheapest possible loop-thread adapter, as a yardstick for ``AsgiToWsgi`` (not a product).
+
+Any adapter that runs an ASGI app on a private loop thread for a WSGI server pays, per request,
+one wake-up of the loop (``call_soon_threadsafe``) and one wake-up of the WSGI thread (a queue).
+:class:`HandOffFloor` pays exactly that and nothing else: no environ translation beyond the path,
+no validation, no request body, no streaming, no backpressure, no lifespan, no error handling,
+no shutdown. Its hello rate is the ceiling of that design on the machine at hand, so the report
+can say how much of bridge's distance to the native WSGI app is the hand-off itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import queue
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+
+class HandOffFloor:
+    """Serve ``app`` (an ASGI app whose response is one start and one final body) from WSGI."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid = 0
+        self._lock = threading.Lock()
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._pid != os.getpid():
+                try:
+                    import uvloop
+
+                    loop = uvloop.new_event_loop()
+                except ImportError:
+                    loop = asyncio.new_event_loop()
+                self._thread = threading.Thread(target=loop.run_forever, daemon=True)
+                self._thread.start()
+                self._loop, self._pid = loop, os.getpid()
+            return self._loop
+
+    def close(self) -> None:
+        """Stop the loop and join its thread (the benchmark's servers just exit instead)."""
+        with self._lock:
+            loop, self._loop = self._loop, None
+        if loop is not None and self._pid == os.getpid():
+            loop.call_soon_threadsafe(loop.stop)
+            self._thread.join()
+            loop.close()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        loop = self._running_loop()
+        answer: queue.SimpleQueue[tuple[int, list[tuple[bytes, bytes]], bytes]] = (
+            queue.SimpleQueue()
+        )
+        scope = {"type": "http", "method": environ["REQUEST_METHOD"], "path": environ["PATH_INFO"]}
+        loop.call_soon_threadsafe(loop.create_task, self._run(scope, answer))
+        status, headers, body = answer.get()
+        start_response(f"{status} OK", [(k.decode(), v.decode()) for k, v in headers])
+        return [body]
+
+    async def _run(self, scope: dict[str, Any], answer: queue.SimpleQueue[Any]) -> None:
+        start: dict[str, Any] = {}
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            else:
+                answer.put((start["status"], start.get("headers", []), message.get("body", b"")))
+
+        await self._app(scope, receive, send)
