@@ -74,3 +74,56 @@ class HandOffFloor:
                 answer.put((start["status"], start.get("headers", []), message.get("body", b"")))
 
         await self._app(scope, receive, send)
+
+
+class GreenletFloor:
+    """The cheapest greenlet-style WSGI-on-ASGI adapter, as a yardstick for the greenlet runner.
+
+    It calls the WSGI app on the loop thread (as ``runner="greenlet"`` does, but without even a
+    greenlet switch), with a PEP 3333 environ that has the required keys and the request's
+    headers, and sends what the app returned as one start and one body message. It checks
+    nothing, streams nothing, reads no body and handles no error: its hello rate is what
+    answering through *any* PEP 3333 call costs on this server, the ceiling for
+    ``WsgiToAsgi(runner="greenlet")``.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await receive()
+        environ = {
+            "REQUEST_METHOD": scope["method"],
+            "SCRIPT_NAME": "",
+            "PATH_INFO": scope["path"],
+            "QUERY_STRING": scope["query_string"].decode("latin-1"),
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "80",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http",
+            "wsgi.input": None,
+            "wsgi.errors": None,
+            "wsgi.multithread": False,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+        }
+        for name, value in scope["headers"]:
+            environ["HTTP_" + name.decode("latin-1").upper().replace("-", "_")] = value.decode(
+                "latin-1"
+            )
+        started: list[Any] = []
+        body = b"".join(
+            self._app(environ, lambda status, headers: started.extend((status, headers)))
+        )
+        status, headers = started
+        await send(
+            {
+                "type": "http.response.start",
+                "status": int(status[:3]),
+                "headers": [(k.lower().encode(), v.encode()) for k, v in headers],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

@@ -24,6 +24,8 @@ RATIOS: Mapping[str, tuple[tuple[str, str], ...]] = {
         ("bridge", "uvicorn-legacy"),
         ("bridge", "asgiref"),
         ("bridge-greenlet", "native"),
+        ("greenlet-floor", "native"),
+        ("bridge-greenlet", "greenlet-floor"),
     ),
     "asgi-to-wsgi": (
         ("bridge", "native"),
@@ -33,7 +35,7 @@ RATIOS: Mapping[str, tuple[tuple[str, str], ...]] = {
     ),
 }
 FEW_REQUESTS = 10  # fewer completed requests per round than this make a coarse number
-_SHORT = {"uvicorn-legacy": "legacy", "bridge-greenlet": "greenlet"}
+_SHORT = {"uvicorn-legacy": "legacy", "bridge-greenlet": "greenlet", "greenlet-floor": "g-floor"}
 
 
 @dataclass(frozen=True)

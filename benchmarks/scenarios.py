@@ -102,6 +102,7 @@ IMPLEMENTATIONS: Mapping[str, Mapping[str, tuple[str, ...]]] = MappingProxyType(
                 "a2wsgi",
                 "asgiref",
                 "uvicorn-legacy",
+                "greenlet-floor",
             )
         },
         ASGI_TO_WSGI: {
@@ -119,9 +120,11 @@ ONLY_IMPLEMENTATIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 )
 
 
-#: implementation -> the only scenarios it can serve ("floor" answers nothing but a short
-#: response: benchmarks/floor.py).
-ONLY_SCENARIOS: Mapping[str, tuple[str, ...]] = MappingProxyType({"floor": ("hello",)})
+#: implementation -> the only scenarios it can serve (the yardsticks of benchmarks/floor.py
+#: answer nothing but a short response).
+ONLY_SCENARIOS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"floor": ("hello",), "greenlet-floor": ("hello",)}
+)
 
 
 @dataclass(frozen=True)

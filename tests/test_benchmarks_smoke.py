@@ -10,7 +10,8 @@ import io
 import pytest
 from benchmarks.apps import HELLO
 from benchmarks.apps.asgi_app import app
-from benchmarks.floor import HandOffFloor
+from benchmarks.apps.wsgi_app import app as wsgi_app
+from benchmarks.floor import GreenletFloor, HandOffFloor
 from benchmarks.load import MARKER, lua_script, parse_wrk_output
 from benchmarks.measure import Sample, describe_failure
 from benchmarks.report import Results, Summary, format_direction, format_targets
@@ -180,3 +181,27 @@ def test_the_hand_off_floor_serves_hello_and_only_hello() -> None:
     }
     assert floors == {"hello"}
     assert len(served) > 1
+
+
+@pytest.mark.anyio
+async def test_the_greenlet_floor_serves_hello_through_the_wsgi_app() -> None:
+    """The greenlet runner's yardstick calls the same PEP 3333 app and sends its answer as one
+    start and one body message (hello only, like the other floor)."""
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/hello", "query_string": b"", "headers": []}
+    await GreenletFloor(wsgi_app)(scope, receive, send)
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+    assert (sent[0]["status"], sent[1]["body"]) == (200, HELLO)
+    floors = {
+        c.scenario.name
+        for c in configurations((WSGI_TO_ASGI,), tuple(SCENARIOS))
+        if c.impl == "greenlet-floor"
+    }
+    assert floors == {"hello"}

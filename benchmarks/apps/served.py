@@ -62,6 +62,8 @@ ADAPTERS: Mapping[tuple[str, str], Adapter] = MappingProxyType(
         ("uvicorn-legacy", "wsgi"): Adapter("uvicorn.middleware.wsgi", "_WSGIMiddleware"),
         # issue 5, section 3: the greenlet runner, measured once WsgiToAsgi accepts runner=
         ("bridge-greenlet", "wsgi"): Adapter("bridge", "WsgiToAsgi", {"runner": "greenlet"}),
+        # the yardstick for the greenlet runner (benchmarks/floor.py), hello only
+        ("greenlet-floor", "wsgi"): Adapter("benchmarks.floor", "GreenletFloor"),
         # an ASGI app on a WSGI server (issue 4)
         ("bridge", "asgi"): Adapter("bridge", "AsgiToWsgi"),
         ("a2wsgi", "asgi"): Adapter("a2wsgi", "ASGIMiddleware"),
