@@ -49,7 +49,7 @@ def test_defaults_are_documented_values() -> None:
     assert options.backend == ("uvloop" if find_spec("uvloop") else "asyncio")
     assert (options.startup_timeout, options.shutdown_timeout) == (60.0, 10.0)
     assert (options.background_timeout, options.disconnect_grace) == (60.0, 5.0)
-    assert options.send_window == 256 * 1024
+    assert options.send_window == 512 * 1024
 
 
 @pytest.mark.parametrize(

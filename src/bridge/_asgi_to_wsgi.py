@@ -93,7 +93,7 @@ class AsgiToWsgi:
         request_timeout: float | None = None,
         background_timeout: float = 60.0,
         disconnect_grace: float = 5.0,
-        send_window: int = 256 * 1024,
+        send_window: int = 512 * 1024,
         backend: Literal["auto", "asyncio", "uvloop", "trio"] = "auto",
     ) -> None:
         if not callable(app):
