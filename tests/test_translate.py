@@ -1281,3 +1281,15 @@ def test_a_plain_raw_uri_that_disagrees_with_the_path_is_requoted() -> None:
     ``PATH_INFO`` (a WSGI middleware may have rewritten ``PATH_INFO``)."""
     environ = make_environ(PATH_INFO="/new", RAW_URI="/old")
     assert build_scope(environ)["raw_path"] == b"/new"
+
+
+def test_bytearray_header_names_and_values_are_still_translated() -> None:
+    """Byte strings that are not ``bytes`` (a ``bytearray``) take the uncached path both ways,
+    with the same result as ``bytes``."""
+    environ = environ_of(make_scope(headers=[(bytearray(b"X-Tag"), bytearray(b"a"))]))
+    assert environ["HTTP_X_TAG"] == "a"
+    pairs: Any = [(bytearray(b"content-type"), b"text/plain"), (b"content-type", bytearray(b"x"))]
+    assert asgi_headers_to_wsgi(pairs).headers == [
+        ("content-type", "text/plain"),
+        ("content-type", "x"),
+    ]

@@ -1,8 +1,9 @@
 """Translate between PEP 3333 environs and ASGI HTTP scopes, with pure functions and no I/O.
 
 This is where PEP 3333 and the ASGI HTTP spec ("WSGI Compatibility" section) meet. Both adapters
-call it; nothing here does I/O, logs, spawns, awaits, or keeps state, so every rule is tested with
-plain data (``tests/test_translate.py``).
+call it; nothing here does I/O, logs, spawns, awaits, or keeps state (two bounded memo caches of
+pure header-name functions aside), so every rule is tested with plain data
+(``tests/test_translate.py``).
 
 Mapping table
 =============
@@ -308,7 +309,10 @@ def _header_environ(headers: Iterable[tuple[bytes, bytes]], limit: int) -> dict[
     repeated: dict[str, list[str]] = {}  # the common request repeats no name: stays empty
     try:
         for raw_name, raw_value in headers:
-            key = _environ_key(raw_name)
+            try:
+                key = _environ_key(raw_name)
+            except TypeError:  # unhashable, e.g. a bytearray name: translated, not memoised
+                key = _environ_key.__wrapped__(raw_name)
             if key is None:
                 continue
             value = raw_value.decode("latin-1")
@@ -612,9 +616,11 @@ def _common_response_header(pair: object) -> tuple[str, str] | None:
     """
     if type(pair) is not tuple or len(pair) != 2:
         return None
-    name = _WSGI_NAMES.get(pair[0])
-    value = pair[1]
-    if name is None or type(value) is not bytes:
+    raw_name, value = pair
+    if type(raw_name) is not bytes or type(value) is not bytes:
+        return None
+    name = _WSGI_NAMES.get(raw_name)
+    if name is None:
         return None
     text = value.decode("latin-1")
     if not (text.isascii() and text.isprintable()):
