@@ -3,9 +3,10 @@
 Any adapter that runs an ASGI app on a private loop thread for a WSGI server pays, per request,
 one wake-up of the loop (``call_soon_threadsafe``) and one wake-up of the WSGI thread (a queue).
 :class:`HandOffFloor` pays exactly that and nothing else: no environ translation beyond the path,
-no validation, no request body, no streaming, no backpressure, no lifespan, no error handling,
-no shutdown. Its hello rate is the ceiling of that design on the machine at hand, so the report
-can say how much of bridge's distance to the native WSGI app is the hand-off itself.
+no validation, no request body, no streaming, no backpressure, no lifespan, no error handling
+(``close()`` exists for the smoke test; the benchmark's servers just exit). Its hello rate is
+the ceiling of that design on the machine at hand, so the report can say how much of bridge's
+distance to the native WSGI app is the hand-off itself.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class HandOffFloor:
     def __init__(self, app: Any) -> None:
         self._app = app
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
         self._pid = 0
         self._lock = threading.Lock()
 
@@ -42,12 +44,12 @@ class HandOffFloor:
             return self._loop
 
     def close(self) -> None:
-        """Stop the loop and join its thread (the benchmark's servers just exit instead)."""
+        """Stop the loop and join its thread."""
         with self._lock:
-            loop, self._loop = self._loop, None
-        if loop is not None and self._pid == os.getpid():
+            loop, self._loop, thread, self._thread = self._loop, None, self._thread, None
+        if loop is not None and thread is not None and self._pid == os.getpid():
             loop.call_soon_threadsafe(loop.stop)
-            self._thread.join()
+            thread.join()
             loop.close()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
