@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import anyio
 
 from ._errors import ApplicationError
-from ._runners import CURRENT_LINK, Link, Runner, running_on_asyncio
+from ._runners import CURRENT_LINK, Link, Runner, Started, running_on_asyncio
 
 __all__ = ["MAX_IDLE", "GreenletLink", "GreenletRunner"]
 
@@ -150,35 +150,30 @@ class GreenletRunner(Runner):
             cancellation seen while ``func`` waits.
         :raises BaseException: whatever ``func`` raised, or the cancellation.
         """
+        return await self.start(func).finish(on_cancel=on_cancel)
+
+    def start(self, func: Callable[[Link], _T], /) -> Started[_T]:
+        """Run ``func(link)`` in a request greenlet until it first waits or returns.
+
+        A short response never waits: the returned job is then :attr:`~_Job.done` and the
+        caller has nothing to await.
+
+        :raises BaseException: whatever ``func`` raised before its first wait.
+        """
         idle = self._idle.greenlets
         child = idle.pop() if idle else greenlet(_serve_jobs)
         current = getcurrent()
         child.parent = current
         child.gr_context = current.gr_context  # the request task's context
-        job = _Job(func, GreenletLink(child))
+        job: _Job[_T] = _Job(func, child, idle)
         try:
-            request: Any = child.switch(job)
-            if not job.done:  # waiting: the short response never gets here
-                await self._wait(child, job, request, on_cancel)
-        finally:
-            job.link.retire()
-            if job.done:  # parked (a job that raised ended its greenlet)
-                child.gr_context = None  # keep no request's contextvars alive
-                if len(idle) < MAX_IDLE:
-                    idle.append(child)
-        return cast("_T", job.result)
-
-    async def _wait(
-        self, child: greenlet, job: _Job, request: Any, on_cancel: Callable[[], object]
-    ) -> None:
-        """Serve the child's ``link.call`` requests until its job is done."""
-        cancel = _Cancellation(on_cancel)
-        wait = _wait_in_task if running_on_asyncio() else _wait_shielded
-        while not job.done:
-            request = child.switch(await wait(request, cancel))
-        if cancel.error is not None:
-            raise cancel.error
-        await anyio.lowlevel.checkpoint_if_cancelled()  # a cancellation the shield held back
+            job.request = child.switch(job)
+        except BaseException:
+            job.end()
+            raise
+        if job.done:  # the short response: parked already
+            job.end()
+        return job
 
 
 class _IdleGreenlets(threading.local):
@@ -188,27 +183,66 @@ class _IdleGreenlets(threading.local):
         self.greenlets: list[greenlet] = []
 
 
-class _Job:
-    """One call of ``func(link)`` handed to a request greenlet; its result once done."""
+class _Job(Started[_T]):
+    """One call of ``func(link)`` handed to a request greenlet: its result once done.
 
-    __slots__ = ("done", "func", "link", "result")
+    Also the started handle :meth:`GreenletRunner.start` returns: :meth:`finish` serves the
+    child's ``link.call`` requests until the job is done.
+    """
 
-    def __init__(self, func: Callable[[Link], object], link: GreenletLink) -> None:
+    __slots__ = ("_idle", "child", "done", "func", "link", "request", "result")
+
+    def __init__(self, func: Callable[[Link], _T], child: greenlet, idle: list[greenlet]) -> None:
         self.func = func
-        self.link = link
+        self.child = child
+        self.link = GreenletLink(child)
+        self._idle = idle  # where the child parks once the job is done
         self.done = False
-        self.result: object = None
+        self.request: Any = None  # what the child asked the loop greenlet to await
+        self.result: _T | None = None
+
+    def complete(self, result: _T) -> None:
+        """Called in the child once ``func`` returned."""
+        self.result = result
+        self.done = True
+
+    def end(self) -> None:
+        """Retire the link; park the child if the job is done (a job that raised ended it)."""
+        self.link.retire()
+        if self.done:
+            child = self.child
+            child.gr_context = None  # keep no request's contextvars alive
+            if len(self._idle) < MAX_IDLE:
+                self._idle.append(child)
+
+    async def finish(self, *, on_cancel: Callable[[], object] = _nothing) -> _T:
+        """Serve the child's ``link.call`` requests until the job is done; return its result."""
+        if not self.done:
+            try:
+                await self._wait(on_cancel)
+            finally:
+                self.end()
+        return cast("_T", self.result)
+
+    async def _wait(self, on_cancel: Callable[[], object]) -> None:
+        cancel = _Cancellation(on_cancel)
+        wait = _wait_in_task if running_on_asyncio() else _wait_shielded
+        request, self.request = self.request, None
+        while not self.done:
+            request = self.child.switch(await wait(request, cancel))
+        if cancel.error is not None:
+            raise cancel.error
+        await anyio.lowlevel.checkpoint_if_cancelled()  # a cancellation the shield held back
 
 
-def _serve_jobs(job: _Job) -> None:
+def _serve_jobs(job: _Job[Any]) -> None:
     """A request greenlet's body: run each job switched in, parking in between.
 
     An exception from a job ends the greenlet (its parent, the runner, raises it); a parked
     greenlet that is dropped ends with ``GreenletExit``.
     """
     while True:
-        job.result = _run_linked(job.func, job.link)
-        job.done = True
+        job.complete(_run_linked(job.func, job.link))
         del job  # parked: hold no request's objects
         job = cast("greenlet", getcurrent().parent).switch()
 

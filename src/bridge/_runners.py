@@ -51,7 +51,9 @@ import anyio.to_thread
 from ._gates import CallGate, Gate, ThreadGate, running_on_asyncio
 from ._thread_pool import ThreadPool
 
-__all__ = ["CURRENT_LINK", "Link", "Runner", "ThreadRunner", "run_linked", "running_on_asyncio"]
+__all__ = [
+    "CURRENT_LINK", "Link", "Runner", "Started", "ThreadRunner", "run_linked", "running_on_asyncio",
+]  # fmt: skip
 
 _T = TypeVar("_T")
 
@@ -104,12 +106,58 @@ class Runner(abc.ABC):
         :raises BaseException: whatever ``func`` raised, or the cancellation.
         """
 
+    def start(self, func: Callable[[Link], _T], /) -> Started[_T]:
+        """Begin ``func(link)`` now if this runner can without waiting; finish it later.
+
+        A runner that runs ``func`` on the loop thread (the greenlet runner) runs it here until
+        it first has to wait, and often to its end: then :attr:`Started.done` is true and the
+        caller needs no helper task to wait for it. The default starts nothing: the returned
+        handle's :meth:`~Started.finish` is :meth:`run`.
+
+        :raises BaseException: whatever ``func`` raised, when it raised before its first wait.
+        """
+        return _NotStarted(self, func)
+
     async def aclose(self) -> None:
         """Wait until every callable started by :meth:`run` has finished (server shutdown).
 
         The default has nothing to wait for; a runner with threads waits for them.
         """
         return None  # a default for runners without threads, not an abstract method
+
+
+class Started(abc.ABC, Generic[_T]):
+    """A callable begun by :meth:`Runner.start`; :meth:`finish` waits for it and returns its result.
+
+    The caller must call :meth:`finish` unless :attr:`done` is true.
+    """
+
+    __slots__ = ()
+
+    #: Whether the callable has returned: :meth:`finish` will not wait.
+    done: bool
+
+    @abc.abstractmethod
+    async def finish(self, *, on_cancel: Callable[[], object] = _nothing) -> _T:
+        """Wait for the callable as :meth:`Runner.run` does, and return its result.
+
+        :raises BaseException: whatever the callable raised, or the cancellation.
+        """
+
+
+class _NotStarted(Started[_T]):
+    """What the default :meth:`Runner.start` returns: :meth:`finish` runs the callable."""
+
+    __slots__ = ("_func", "_runner")
+
+    def __init__(self, runner: Runner, func: Callable[[Link], _T]) -> None:
+        self._runner = runner
+        self._func = func
+
+    done = False
+
+    async def finish(self, *, on_cancel: Callable[[], object] = _nothing) -> _T:
+        return await self._runner.run(self._func, on_cancel=on_cancel)
 
 
 #: The link of the sync callable running in this context (how ``bridge.await_`` finds its loop).

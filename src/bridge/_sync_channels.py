@@ -44,6 +44,19 @@ class Outbox(Generic[_T]):
     :param window: how many bytes may be put but not yet done before :meth:`put` blocks.
     """
 
+    __slots__ = (
+        "_closed",
+        "_consumer_idle",
+        "_done_bytes",
+        "_gate",
+        "_items",
+        "_producer_waiting",
+        "_put_bytes",
+        "_signal",
+        "_window",
+        "stopped",
+    )
+
     def __init__(self, *, window: int) -> None:
         self._window = window
         self._items: deque[tuple[_T, int]] = deque()  # sync side appends, loop pops
@@ -126,6 +139,19 @@ class Inbox:
     :param first: bytes already received.
     :param complete: whether ``first`` is all there is.
     """
+
+    __slots__ = (
+        "_chunks",
+        "_consumer_waiting",
+        "_error",
+        "_fed",
+        "_gate",
+        "_producer_waiting",
+        "_signal",
+        "_taken",
+        "_window",
+        "complete",
+    )
 
     def __init__(self, *, window: int, first: bytes, complete: bool) -> None:
         self._window = window

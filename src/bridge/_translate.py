@@ -528,6 +528,13 @@ def parse_status(status: object) -> int:
     """
     if not isinstance(status, str):
         raise ApplicationError(f"status must be a str like '200 OK', got {status!r}")
+    return _status_code(status)
+
+
+@functools.lru_cache(maxsize=256)
+def _status_code(status: str) -> int:
+    """:func:`parse_status` of a str, memoised like :func:`_environ_key` (an app answers with a
+    few status lines; a refused one raises and is not kept)."""
     match = _STATUS.match(status)
     if match is None:
         raise ApplicationError(f"status must be a code from 100 to 599, got {status!r}")
@@ -561,6 +568,29 @@ def wsgi_headers_to_asgi(headers: object) -> HeaderTranslation[AsgiHeaders]:
     """
     if not isinstance(headers, list):
         raise ApplicationError(f"response headers must be a list, got {type(headers).__name__}")
+    key = tuple(headers)
+    try:
+        hash(key)
+    except TypeError:  # an item that is not a tuple of str: the full checks say what is wrong
+        return _translate_wsgi_headers(key)
+    translated, dropped = _memo_wsgi_headers(key)
+    return HeaderTranslation(list(translated), list(dropped))
+
+
+@functools.lru_cache(maxsize=256)
+def _memo_wsgi_headers(
+    key: tuple[object, ...],
+) -> tuple[tuple[tuple[bytes, bytes], ...], tuple[str, ...]]:
+    """:func:`wsgi_headers_to_asgi` of a hashable header list, memoised like
+    :func:`_environ_key`: an app sends the same few header lists again and again (a list that
+    varies per response, a cookie say, only costs a cache miss). Returns tuples: each caller
+    gets fresh lists."""
+    headers, dropped = _translate_wsgi_headers(key)
+    return tuple(headers), tuple(dropped)
+
+
+def _translate_wsgi_headers(headers: tuple[object, ...]) -> HeaderTranslation[AsgiHeaders]:
+    """The checks and translation of :func:`wsgi_headers_to_asgi`, not memoised."""
     result: AsgiHeaders = []
     dropped: list[str] = []
     for item in headers:
@@ -644,16 +674,17 @@ def response_content_length(headers: Iterable[tuple[bytes, bytes]]) -> int | Non
 
     :raises ApplicationError: the value is not a non-negative integer, or repeats differently.
     """
-    found = {
-        value.strip()
-        for name, value in headers
-        if name == b"content-length" or (len(name) == 14 and name.lower() == b"content-length")
-    }
-    if not found:
+    found: bytes | None = None
+    for name, value in headers:
+        if name == b"content-length" or (len(name) == 14 and name.lower() == b"content-length"):
+            stripped = value.strip()
+            if found is not None and stripped != found:
+                values = sorted({found, stripped})
+                raise ApplicationError(f"conflicting content-length values {values!r}")
+            found = stripped
+    if found is None:
         return None
-    if len(found) > 1:
-        raise ApplicationError(f"conflicting content-length values {sorted(found)!r}")
-    (value,) = found
+    value = found
     if not value.isdigit():
         raise ApplicationError(f"content-length must be a non-negative integer, got {value!r}")
     return int(value)

@@ -24,6 +24,8 @@ class WsgiInput:
     :param take: returns the next body bytes, ``b""`` at the end of the body.
     """
 
+    __slots__ = ("_chunk", "_eof", "_offset", "_remaining", "_take")
+
     def __init__(self, take: Callable[[], bytes]) -> None:
         self._take = take
         self._remaining: int | None = None

@@ -47,7 +47,7 @@ import anyio
 
 from ._errors import ClientDisconnected, ClientError, RequestTooLarge
 from ._gates import Signal, current_asyncio_task
-from ._runners import Link, running_on_asyncio
+from ._runners import Link, Started, running_on_asyncio
 from ._sync_channels import Inbox, Outbox
 from ._translate import build_environ, error_response
 from ._wsgi_io import FileWrapper, WsgiInput
@@ -90,8 +90,11 @@ class Responder:
     :param scope: the request's ``http`` scope.
     """
 
-    _inbox: Inbox  # set with the environ, before the worker starts
-    _spawn: _Spawn  # set with the task group, before the worker starts
+    __slots__ = (
+        "_body_size", "_deferred", "_failure", "_inbox", "_outbox", "_owner", "_pumping",
+        "_receive", "_response", "_scope", "_send", "_sender_finished", "_sender_signal",
+        "_spawn",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -110,6 +113,9 @@ class Responder:
         self._sender_finished = False
         self._sender_signal = Signal()
         self._failure: Exception | None = None  # a helper's send()/receive() failure
+        self._inbox: Inbox | None = None  # the request body still to come, if any
+        self._spawn: _Spawn | None = None  # starts a helper task once a task group is open
+        self._deferred: list[Callable[[], Coroutine[Any, Any, None]]] = []  # until then
         self._response = WsgiResponse(
             outbox=self._outbox,
             method=scope["method"],
@@ -129,10 +135,7 @@ class Responder:
             await self._send_all(_error_messages(exc.status_code))
             return
         try:
-            if running_on_asyncio():
-                error = await self._serve_on_asyncio(environ)
-            else:
-                error = await self._serve_on_anyio(environ)
+            error = await self._serve(environ)
         finally:
             self._response.release()
         if error is not None and not isinstance(error, ClientError):
@@ -140,16 +143,41 @@ class Responder:
         if self._failure is not None:
             raise self._failure
 
-    async def _serve_on_asyncio(self, environ: WSGIEnvironment) -> Exception | None:
+    async def _serve(self, environ: WSGIEnvironment) -> Exception | None:
+        """Run the worker side and send its response; return the app's exception, if any.
+
+        The runner starts the worker at once if it can (the greenlet runner runs a short
+        response to its end right here); helper tasks are needed only while it still runs, or
+        once it asked for the sender or the pump, and then a task group holds them.
+        """
+        if self._inbox is not None:
+            self._start_pump()  # deferred: no task group yet
+        started: Started[None] | None = None
+        error: Exception | None = None
+        try:
+            started = self._owner._runner.start(self._work(environ))
+        except Exception as exc:
+            error = exc
+        if not self._deferred and (started is None or started.done):
+            await self._finish_response(error)  # the whole response is known: no helper task
+        elif running_on_asyncio():
+            error = await self._serve_on_asyncio(started, error)
+        else:
+            error = await self._serve_on_anyio(started, error)
+        return error
+
+    async def _serve_on_asyncio(
+        self, started: Started[None] | None, error: Exception | None
+    ) -> Exception | None:
         children: list[asyncio.Task[None]] = []
         async with asyncio.TaskGroup() as group:
 
             def spawn(func: Callable[[], Coroutine[Any, Any, None]]) -> None:
                 children.append(group.create_task(func()))
 
-            self._spawn = spawn
+            self._spawn_in(spawn)
             try:
-                error = await self._serve(environ)
+                error = await self._wait_and_finish(started, error)
                 for child in children:
                     child.cancel()
             finally:
@@ -159,41 +187,65 @@ class Responder:
                 children.clear()
         return error
 
-    async def _serve_on_anyio(self, environ: WSGIEnvironment) -> Exception | None:
+    async def _serve_on_anyio(
+        self, started: Started[None] | None, error: Exception | None
+    ) -> Exception | None:
         async with anyio.create_task_group() as group:
 
             def spawn(func: Callable[[], Coroutine[Any, Any, None]]) -> None:
                 group.start_soon(func)
 
-            self._spawn = spawn
+            self._spawn_in(spawn)
             try:
-                error = await self._serve(environ)
+                error = await self._wait_and_finish(started, error)
                 group.cancel_scope.cancel()
             finally:
                 self._spawn = _spawn_nothing  # no reference cycle (see _serve_on_asyncio)
         return error
 
-    async def _serve(self, environ: WSGIEnvironment) -> Exception | None:
-        """Run the worker side and send its response; return the app's exception, if any."""
-        if not self._inbox.complete:
-            self._start_pump()
-        error: Exception | None = None
-        try:
-            await self._owner._runner.run(self._work(environ), on_cancel=self._disconnect)
-        except Exception as exc:
-            error = exc
+    def _spawn_in(self, spawn: _Spawn) -> None:
+        """Start the deferred helpers with ``spawn``, and every later one."""
+        self._spawn = spawn
+        deferred, self._deferred = self._deferred, []
+        for helper in deferred:
+            spawn(helper)
+
+    def _spawn_helper(self, helper: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Start a helper task, or keep it for the task group if none is open yet."""
+        if self._spawn is None:
+            self._deferred.append(helper)
+        else:
+            self._spawn(helper)
+
+    async def _wait_and_finish(
+        self, started: Started[None] | None, error: Exception | None
+    ) -> Exception | None:
+        """Wait for the worker, if it started, then send the response."""
+        if started is not None:
+            try:
+                await started.finish(on_cancel=self._disconnect)
+            except Exception as exc:
+                error = exc
+        await self._finish_response(error)
+        return error
+
+    async def _finish_response(self, error: Exception | None) -> None:
         try:
             await self._finish(error)
         except Exception as exc:  # send() failed: the server's own problem, re-raised as is
             self._failure = self._failure or exc
-        return error
 
     def _work(self, environ: WSGIEnvironment) -> Callable[[Link], None]:
         return partial(self._response.run, self._owner._app, environ)
 
     def _build_environ(self, first: HTTPRequestEvent) -> WSGIEnvironment:
         owner = self._owner
-        wsgi_input = WsgiInput(self._take)
+        body = first.get("body", b"")
+        if first.get("more_body", False):
+            self._inbox = Inbox(window=RECEIVE_WINDOW, first=body, complete=False)
+            wsgi_input = WsgiInput(self._take)
+        else:  # the whole body is here (always so for a GET): no inbox, no wait
+            wsgi_input = WsgiInput(partial(next, iter((body,)), b""))
         environ = build_environ(
             self._scope,
             wsgi_input=wsgi_input,
@@ -202,13 +254,10 @@ class Responder:
         )
         length = int(environ["CONTENT_LENGTH"]) if "CONTENT_LENGTH" in environ else None
         wsgi_input.limit(length)
-        body = first.get("body", b"")
         self._body_size = len(body)
         limit = owner._max_request_body_size
         if limit is not None and max(length or 0, self._body_size) > limit:
             raise RequestTooLarge(f"the request body is larger than {limit} bytes")
-        more = bool(first.get("more_body", False))
-        self._inbox = Inbox(window=RECEIVE_WINDOW, first=body, complete=not more)
         environ["wsgi.file_wrapper"] = FileWrapper
         return environ
 
@@ -216,12 +265,13 @@ class Responder:
         """``wsgi.input``'s source of bytes (worker side)."""
         link = self._response.link
         assert link is not None
+        assert self._inbox is not None
         return self._inbox.take(link)
 
     def _start_pump(self) -> None:
         if not self._pumping:
             self._pumping = True
-            self._spawn(partial(self._guard, self._pump))
+            self._spawn_helper(partial(self._guard, self._pump))
 
     async def _guard(self, helper: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run a helper task; if it fails, stop both channels and keep what it raised."""
@@ -239,35 +289,36 @@ class Responder:
     async def _pump(self) -> None:
         """Own ``receive()``: feed the body into the inbox, then wait for a disconnect."""
         limit = self._owner._max_request_body_size
+        inbox = self._inbox
         while True:
-            if not self._inbox.complete:
-                await self._inbox.wait_for_room()
+            if inbox is not None and not inbox.complete:
+                await inbox.wait_for_room()
             message = await self._receive()
             if message["type"] != "http.request":
                 self._disconnect()
                 return
-            if self._inbox.complete:
+            if inbox is None or inbox.complete:
                 continue  # nothing more to read; keep listening for the disconnect
             body = message.get("body", b"")
             self._body_size += len(body)
             if limit is not None and self._body_size > limit:
                 message_text = f"the request body is larger than {limit} bytes"
-                self._inbox.fail(partial(RequestTooLarge, message_text))
+                inbox.fail(partial(RequestTooLarge, message_text))
                 return
-            self._inbox.feed(body, complete=not message.get("more_body", False))
+            inbox.feed(body, complete=not message.get("more_body", False))
 
     def _disconnect(self) -> None:
         """Stop both channels: the client is gone or the request task is being cancelled."""
         self._outbox.stop()
         self._sender_signal.notify()
-        if not self._inbox.complete:
+        if self._inbox is not None and not self._inbox.complete:
             self._inbox.fail(_client_gone)
 
     def _start_streaming(self) -> None:
         """Start the sender and the pump (called on the loop by the worker's first flush)."""
         if self._outbox.stopped:
             return  # cancelled or disconnected meanwhile: nothing will be sent
-        self._spawn(partial(self._guard, self._send_loop))
+        self._spawn_helper(partial(self._guard, self._send_loop))
         self._start_pump()
 
     async def _send_loop(self) -> None:

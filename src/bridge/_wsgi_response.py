@@ -64,6 +64,12 @@ class WsgiResponse:
     :param warn_dropped: told which hop-by-hop header names were dropped.
     """
 
+    __slots__ = (
+        "_content_length", "_ended", "_has_body", "_headers", "_headers_sent", "_last_body",
+        "_method", "_outbox", "_pathsend", "_remaining", "_start_streaming", "_status",
+        "_warn_dropped", "link", "pending", "streaming",
+    )  # fmt: skip
+
     def __init__(
         self,
         *,
