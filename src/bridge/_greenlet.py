@@ -242,8 +242,13 @@ def _serve_jobs(job: _Job[Any]) -> None:
     greenlet that is dropped ends with ``GreenletExit``.
     """
     while True:
-        job.complete(_run_linked(job.func, job.link))
-        del job  # parked: hold no request's objects
+        token = CURRENT_LINK.set(job.link)
+        try:
+            result = job.func(job.link)
+        finally:
+            CURRENT_LINK.reset(token)
+        job.complete(result)
+        del job, result  # parked: hold no request's objects
         job = cast("greenlet", getcurrent().parent).switch()
 
 
@@ -262,15 +267,6 @@ class _Cancellation:
             self.seen = True
             self.error = error
             self._on_cancel()
-
-
-def _run_linked(func: Callable[[Link], _T], link: Link) -> _T:
-    """Return ``func(link)`` with ``link`` in :data:`~bridge._runners.CURRENT_LINK` meanwhile."""
-    token = CURRENT_LINK.set(link)
-    try:
-        return func(link)
-    finally:
-        CURRENT_LINK.reset(token)
 
 
 _Outcome = tuple[bool, Any]  # (True, result) or (False, exception), for the request greenlet

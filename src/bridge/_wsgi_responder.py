@@ -348,7 +348,7 @@ class Responder:
                 await self._sender_signal.wait()
         elif not self._outbox.stopped:
             if error is None:
-                await self._send_all(message for message, _ in response.pending)
+                await self._send_all([message for message, _ in response.pending])
             else:
                 status = error.status_code if isinstance(error, ClientError) else 500
                 await self._send_all(_error_messages(status))
