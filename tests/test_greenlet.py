@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import gc
 import os
 import sys
 import threading
+import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any
 from wsgiref.types import StartResponse, WSGIEnvironment
@@ -22,7 +24,7 @@ import pytest
 from greenlet import getcurrent
 
 import bridge
-from bridge._greenlet import GreenletRunner
+from bridge._greenlet import MAX_IDLE, GreenletRunner
 from bridge._runners import CURRENT_LINK, Link, running_on_asyncio
 from tests.wsgi_to_asgi_helpers import (
     TIMEOUT,
@@ -139,6 +141,26 @@ async def test_finished_greenlets_are_reused_without_the_last_request_state() ->
         await asyncio.create_task(request(value)) if running_on_asyncio() else await request(value)
     assert seen[0][0] is seen[1][0]
     assert [value for _, value, _ in seen] == ["first", "second"]
+
+
+async def test_greenlets_beyond_the_idle_limit_are_freed_after_waiting_jobs() -> None:
+    """Only MAX_IDLE finished greenlets are kept: every other one is freed once its job ended,
+    even after its job waited on the loop (a job keeps no reference to its greenlet: the first
+    job of a greenlet stays referenced from the greenlet's own C stack)."""
+    runner = GreenletRunner()
+    alive: list[weakref.ref[Any]] = []
+    extra = 20
+
+    def work(link: Link) -> None:
+        alive.append(weakref.ref(getcurrent()))
+        link.call(anyio.lowlevel.checkpoint)  # a job that waits once
+
+    async with anyio.create_task_group() as group:
+        for _ in range(MAX_IDLE + extra):
+            group.start_soon(runner.run, work)
+    gc.collect()
+    assert len(alive) == MAX_IDLE + extra
+    assert sum(ref() is not None for ref in alive) == MAX_IDLE
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,11 @@ Theory of operation
 Two greenlets take part in each request, both on the loop thread:
 
 * the **loop greenlet** (the one running the event loop; the request task's code runs in it).
-  :meth:`GreenletRunner.run` creates the child and switches into it; each time the child hands
-  back an async function it awaits it, then switches back into the child with the outcome;
+  :meth:`GreenletRunner.start` takes a child and switches into it, synchronously: a short
+  response runs to its end right there, and the caller has nothing to await. A child that has
+  to wait hands back an async function instead; the returned job's :meth:`~_Job.finish` awaits
+  it, then switches back into the child with the outcome, until the job is done
+  (:meth:`GreenletRunner.run` is ``start`` then ``finish``);
 * the **request greenlet** (the child) runs ``func(link)``: the whole WSGI side of one request.
   ``link.call(afunc)`` switches to the loop greenlet with ``afunc`` and resumes, when switched
   back, with ``afunc()``'s result or exception; the loop serves other tasks meanwhile.
@@ -18,8 +21,8 @@ Two greenlets take part in each request, both on the loop thread:
 
 Reuse: creating a greenlet costs far more than switching into one, so a child whose job
 returned parks itself (it switches to its parent and waits there for the next job) and goes on
-a per-thread free list of at most :data:`MAX_IDLE` greenlets; :meth:`GreenletRunner.run` takes
-one from there when it can. Per job, the runner sets the child's ``parent`` (the loop greenlet
+a per-thread free list of at most :data:`MAX_IDLE` greenlets; :meth:`GreenletRunner.start`
+takes one from there when it can. Per job, the runner sets the child's ``parent`` (the loop greenlet
 that runs the job) and ``gr_context``, and resets ``gr_context`` when parking it; the job's
 :class:`GreenletLink` is retired when the job ends. A child whose job raised is not reused: it
 ends with the exception, as it did before reuse. A dropped parked greenlet ends by
@@ -28,7 +31,8 @@ ends with the exception, as it did before reuse. A dropped parked greenlet ends 
 The child runs in the request task's own contextvars (``gr_context`` is the task's context, as
 in SQLAlchemy's ``greenlet_spawn``): the app sees the task's values, and a coroutine it awaits
 sees the app's (Flask's request context included), as with the thread runner, whose coroutines
-run in the worker's context. :data:`~bridge._runners.CURRENT_LINK` is reset when the app ends.
+run in the worker's context. :data:`~bridge._runners.CURRENT_LINK` is set in the child for the
+length of the job and reset when it ends.
 
 Cancellation follows :meth:`~bridge._runners.Runner.run`: ``afunc`` is never interrupted (on
 asyncio it runs as a task of its own, which a native ``Task.cancel()`` of the request does not
@@ -193,8 +197,8 @@ class _Job(Started[_T]):
     __slots__ = ("_idle", "child", "done", "func", "link", "request", "result")
 
     def __init__(self, func: Callable[[Link], _T], child: greenlet, idle: list[greenlet]) -> None:
-        self.func = func
-        self.child = child
+        self.func: Callable[[Link], _T] | None = func  # None once the job ended (see end)
+        self.child: greenlet | None = child  # None once the job ended (see end)
         self.link = GreenletLink(child)
         self._idle = idle  # where the child parks once the job is done
         self.done = False
@@ -207,10 +211,17 @@ class _Job(Started[_T]):
         self.done = True
 
     def end(self) -> None:
-        """Retire the link; park the child if the job is done (a job that raised ended it)."""
+        """Retire the link; park the child if the job is done (a job that raised ended it).
+
+        Drops the job's references to the child and to ``func``: a greenlet's first job stays
+        referenced from its C stack (the arguments of its first switch) while the greenlet
+        lives, where the garbage collector cannot see it, so a job that kept its child would
+        keep an unparked child alive for ever.
+        """
         self.link.retire()
-        if self.done:
-            child = self.child
+        child, self.child = self.child, None
+        self.func = None
+        if self.done and child is not None:
             child.gr_context = None  # keep no request's contextvars alive
             if len(self._idle) < MAX_IDLE:
                 self._idle.append(child)
@@ -228,8 +239,10 @@ class _Job(Started[_T]):
         cancel = _Cancellation(on_cancel)
         wait = _wait_in_task if running_on_asyncio() else _wait_shielded
         request, self.request = self.request, None
+        child = self.child
+        assert child is not None  # not ended: end() runs after this wait
         while not self.done:
-            request = self.child.switch(await wait(request, cancel))
+            request = child.switch(await wait(request, cancel))
         if cancel.error is not None:
             raise cancel.error
         await anyio.lowlevel.checkpoint_if_cancelled()  # a cancellation the shield held back
@@ -242,13 +255,15 @@ def _serve_jobs(job: _Job[Any]) -> None:
     greenlet that is dropped ends with ``GreenletExit``.
     """
     while True:
+        func = job.func
+        assert func is not None  # a job is switched in before it ends
         token = CURRENT_LINK.set(job.link)
         try:
-            result = job.func(job.link)
+            result = func(job.link)
         finally:
             CURRENT_LINK.reset(token)
         job.complete(result)
-        del job, result  # parked: hold no request's objects
+        del job, func, result  # parked: hold no request's objects
         job = cast("greenlet", getcurrent().parent).switch()
 
 

@@ -22,6 +22,12 @@ the callable's only way back into the loop:
 hand-off to the thread and one wake-up of the loop when it returns. A greenlet runner that runs
 the callable on the loop thread itself implements the same methods (``_greenlet``).
 
+:meth:`Runner.start` splits :meth:`Runner.run` in two for the caller that can skip work when
+the callable needs no waiting: it begins the callable now if the runner can (the greenlet
+runner runs it until its first wait, a short response to its end) and returns a
+:class:`Started` handle whose ``finish()`` waits for the rest. The thread runner begins nothing
+early: its handle's ``finish()`` is ``run()``.
+
 Cancellation: :meth:`Runner.run` never returns before the callable has finished, whatever
 cancels the waiting task (a cancel scope, trio, or a native asyncio ``Task.cancel()``, which
 anyio's shields do not hold back). It calls ``on_cancel`` once so that the caller can stop the

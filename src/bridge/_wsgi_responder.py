@@ -11,9 +11,12 @@ A :class:`Responder` holds one request's state and dies with it. Two sides share
   the app, ``start_response``, ``write``, every ``next()`` and ``close()``, in that one thread.
 
 A short response costs one hand-off to the worker and back: the worker leaves every message in
-``pending`` and the request task sends them; no helper task exists. Helper tasks start only when
-needed, in a task group that is cheap to enter (``asyncio.TaskGroup`` on asyncio, anyio's on
-trio):
+``pending`` and the request task sends them; no helper task exists. On the greenlet runner it
+costs no task group either: :meth:`~bridge._runners.Runner.start` runs the whole app before
+the request task has anything to await, and the task group opens only if the app is still
+running, or asked for a helper meanwhile (kept in ``_deferred`` until the group opens). Helper
+tasks start only when needed, in a task group that is cheap to enter (``asyncio.TaskGroup`` on
+asyncio, anyio's on trio):
 
 * the **sender**, started by the worker's first flush (a streamed response), is the only caller
   of ``send()`` from then on; it sends what the worker puts in the outbox;
