@@ -408,6 +408,31 @@ async def test_asgi_send_raising_something_else_reaches_the_server_as_is(streame
     assert body.closed == 1
 
 
+class _ClosingList(list[bytes]):
+    """A list body (sent in one go: ``next()`` cannot block) that counts its ``close()`` calls."""
+
+    closed = 0
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+async def test_asgi_send_raising_something_else_after_a_list_body_reaches_the_server() -> None:
+    """The same for a list body, whose messages the request task sends itself once the app
+    returned (no sender task): the server's own exception, as is, after close()."""
+    body = _ClosingList([b"a", b"b"])
+
+    async def on_send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body":
+            raise KeyError("server bug")
+
+    # Without wsgiref.validate, which would wrap the list in an iterator.
+    app = bridge.WsgiToAsgi(simple_app(body, validate=False))
+    with pytest.raises(KeyError, match="server bug"):
+        await serve(app, exchange=Exchange(on_send=on_send))
+    assert body.closed == 1
+
+
 # --- cancellation and shutdown ------------------------------------------------------------------
 
 
