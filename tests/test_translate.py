@@ -1293,3 +1293,18 @@ def test_bytearray_header_names_and_values_are_still_translated() -> None:
         ("content-type", "text/plain"),
         ("content-type", "x"),
     ]
+
+
+def test_a_repeated_response_header_list_gives_fresh_lists_and_the_same_result() -> None:
+    """PEP 3333 ``start_response(status, response_headers)``: the memoised translation of a
+    list an app sends again returns new lists each time (the adapter appends to them) and still
+    reports the hop-by-hop names it dropped; a list that fails the checks fails every time."""
+    headers = [("Content-Type", "text/plain"), ("Connection", "close"), ("Content-Length", "2")]
+    first = wsgi_headers_to_asgi(headers)
+    first.headers.append((b"x-added", b"1"))
+    first.dropped.clear()
+    again = wsgi_headers_to_asgi(list(headers))
+    assert again == ([(b"content-type", b"text/plain"), (b"content-length", b"2")], ["connection"])
+    for _ in range(2):
+        with pytest.raises(ApplicationError, match="not an HTTP token"):
+            wsgi_headers_to_asgi([("X A", "1")])

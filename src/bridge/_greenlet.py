@@ -22,10 +22,11 @@ Two greenlets take part in each request, both on the loop thread:
 Reuse: creating a greenlet costs far more than switching into one, so a child whose job
 returned parks itself (it switches to its parent and waits there for the next job) and goes on
 a per-thread free list of at most :data:`MAX_IDLE` greenlets; :meth:`GreenletRunner.start`
-takes one from there when it can. Per job, the runner sets the child's ``parent`` (the loop greenlet
-that runs the job) and ``gr_context``, and resets ``gr_context`` when parking it; the job's
-:class:`GreenletLink` is retired when the job ends. A child whose job raised is not reused: it
-ends with the exception, as it did before reuse. A dropped parked greenlet ends by
+takes one from there when it can. Per job, the runner sets the child's ``parent`` (the loop
+greenlet that runs the job) and ``gr_context``, and resets ``gr_context`` when parking it; when
+the job ends its :class:`GreenletLink` is retired and the job lets go of the child (a
+greenlet's first job stays referenced from its C stack). A child whose job raised is not
+reused: it ends with the exception, as it did before reuse. A dropped parked greenlet ends by
 ``GreenletExit`` when it is collected.
 
 The child runs in the request task's own contextvars (``gr_context`` is the task's context, as
@@ -175,7 +176,7 @@ class GreenletRunner(Runner):
         except BaseException:
             job.end()
             raise
-        if job.done:  # the short response: parked already
+        if job.done:  # the short response: the child parked itself; put it on the free list
             job.end()
         return job
 

@@ -156,11 +156,11 @@ class _NotStarted(Started[_T]):
 
     __slots__ = ("_func", "_runner")
 
+    done = False
+
     def __init__(self, runner: Runner, func: Callable[[Link], _T]) -> None:
         self._runner = runner
         self._func = func
-
-    done = False
 
     async def finish(self, *, on_cancel: Callable[[], object] = _nothing) -> _T:
         return await self._runner.run(self._func, on_cancel=on_cancel)

@@ -1,8 +1,9 @@
 """Translate between PEP 3333 environs and ASGI HTTP scopes, with pure functions and no I/O.
 
 This is where PEP 3333 and the ASGI HTTP spec ("WSGI Compatibility" section) meet. Both adapters
-call it; nothing here does I/O, logs, spawns, awaits, or keeps state (two bounded memo caches of
-pure header-name functions aside), so every rule is tested with plain data
+call it; nothing here does I/O, logs, spawns, awaits, or keeps state (four bounded memo caches of
+pure functions aside: request and response header names, status strings, response header
+lists), so every rule is tested with plain data
 (``tests/test_translate.py``).
 
 Mapping table
@@ -570,10 +571,9 @@ def wsgi_headers_to_asgi(headers: object) -> HeaderTranslation[AsgiHeaders]:
         raise ApplicationError(f"response headers must be a list, got {type(headers).__name__}")
     key = tuple(headers)
     try:
-        hash(key)
-    except TypeError:  # an item that is not a tuple of str: the full checks say what is wrong
+        translated, dropped = _memo_wsgi_headers(key)
+    except TypeError:  # an unhashable item (a list pair, say): the full checks, not memoised
         return _translate_wsgi_headers(key)
-    translated, dropped = _memo_wsgi_headers(key)
     return HeaderTranslation(list(translated), list(dropped))
 
 
@@ -679,15 +679,14 @@ def response_content_length(headers: Iterable[tuple[bytes, bytes]]) -> int | Non
         if name == b"content-length" or (len(name) == 14 and name.lower() == b"content-length"):
             stripped = value.strip()
             if found is not None and stripped != found:
-                values = sorted({found, stripped})
+                values = sorted([found, stripped])
                 raise ApplicationError(f"conflicting content-length values {values!r}")
             found = stripped
     if found is None:
         return None
-    value = found
-    if not value.isdigit():
-        raise ApplicationError(f"content-length must be a non-negative integer, got {value!r}")
-    return int(value)
+    if not found.isdigit():
+        raise ApplicationError(f"content-length must be a non-negative integer, got {found!r}")
+    return int(found)
 
 
 def _checked_header(name: str, value: str) -> str:
