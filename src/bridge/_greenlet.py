@@ -92,16 +92,15 @@ else:
 
 
 class GreenletLink(Link):
-    """The request greenlet's handle on the loop greenlet (see the module docstring)."""
+    """The request greenlet's handle on the loop greenlet (see the module docstring).
+
+    Each job is its own link (:class:`_Job`): one object per request, not two.
+    """
 
     __slots__ = ("_child",)
 
     def __init__(self, child: greenlet) -> None:
-        self._child: greenlet | None = child  # None once the job ended (see retire)
-
-    def retire(self) -> None:
-        """Refuse every later use: the request greenlet may serve another request by then."""
-        self._child = None
+        self._child: greenlet | None = child  # None once the job ended (see _Job.end)
 
     def call_soon(self, func: Callable[[], object]) -> None:
         """Call ``func()`` now: the request greenlet already runs on the loop thread."""
@@ -168,7 +167,8 @@ class GreenletRunner(Runner):
         idle = self._idle.greenlets
         child = idle.pop() if idle else greenlet(_serve_jobs)
         current = getcurrent()
-        child.parent = current
+        if child.parent is not current:  # a parked child's parent is the loop greenlet already
+            child.parent = current
         child.gr_context = current.gr_context  # the request task's context
         job: _Job[_T] = _Job(func, child, idle)
         try:
@@ -188,19 +188,19 @@ class _IdleGreenlets(threading.local):
         self.greenlets: list[greenlet] = []
 
 
-class _Job(Started[_T]):
+class _Job(GreenletLink, Started[_T]):
     """One call of ``func(link)`` handed to a request greenlet: its result once done.
 
-    Also the started handle :meth:`GreenletRunner.start` returns: :meth:`finish` serves the
-    child's ``link.call`` requests until the job is done.
+    Also the link ``func`` gets (``link._child`` is the job's greenlet until the job ends), and
+    the started handle :meth:`GreenletRunner.start` returns: :meth:`finish` serves the child's
+    ``link.call`` requests until the job is done.
     """
 
-    __slots__ = ("_idle", "child", "done", "func", "link", "request", "result")
+    __slots__ = ("_idle", "done", "func", "request", "result")
 
     def __init__(self, func: Callable[[Link], _T], child: greenlet, idle: list[greenlet]) -> None:
+        self._child = child  # GreenletLink's, set here without a call per request
         self.func: Callable[[Link], _T] | None = func  # None once the job ended (see end)
-        self.child: greenlet | None = child  # None once the job ended (see end)
-        self.link = GreenletLink(child)
         self._idle = idle  # where the child parks once the job is done
         self.done = False
         self.request: Any = None  # what the child asked the loop greenlet to await
@@ -214,13 +214,13 @@ class _Job(Started[_T]):
     def end(self) -> None:
         """Retire the link; park the child if the job is done (a job that raised ended it).
 
-        Drops the job's references to the child and to ``func``: a greenlet's first job stays
+        The link refuses every later use (the child may serve another request by then). Drops
+        the job's references to the child and to ``func``: a greenlet's first job stays
         referenced from its C stack (the arguments of its first switch) while the greenlet
         lives, where the garbage collector cannot see it, so a job that kept its child would
         keep an unparked child alive for ever.
         """
-        self.link.retire()
-        child, self.child = self.child, None
+        child, self._child = self._child, None
         self.func = None
         if self.done and child is not None:
             child.gr_context = None  # keep no request's contextvars alive
@@ -240,7 +240,7 @@ class _Job(Started[_T]):
         cancel = _Cancellation(on_cancel)
         wait = _wait_in_task if running_on_asyncio() else _wait_shielded
         request, self.request = self.request, None
-        child = self.child
+        child = self._child
         assert child is not None  # not ended: end() runs after this wait
         while not self.done:
             request = child.switch(await wait(request, cancel))
@@ -258,9 +258,9 @@ def _serve_jobs(job: _Job[Any]) -> None:
     while True:
         func = job.func
         assert func is not None  # a job is switched in before it ends
-        token = CURRENT_LINK.set(job.link)
+        token = CURRENT_LINK.set(job)
         try:
-            result = func(job.link)
+            result = func(job)
         finally:
             CURRENT_LINK.reset(token)
         job.complete(result)

@@ -1,9 +1,9 @@
 """Translate between PEP 3333 environs and ASGI HTTP scopes, with pure functions and no I/O.
 
 This is where PEP 3333 and the ASGI HTTP spec ("WSGI Compatibility" section) meet. Both adapters
-call it; nothing here does I/O, logs, spawns, awaits, or keeps state (four bounded memo caches of
-pure functions aside: request and response header names, status strings, response header
-lists), so every rule is tested with plain data
+call it; nothing here does I/O, logs, spawns, awaits, or keeps state (two bounded memo caches of
+pure functions aside: request header names, and the status and header list of a response), so
+every rule is tested with plain data
 (``tests/test_translate.py``).
 
 Mapping table
@@ -98,6 +98,7 @@ __all__ = [
     "parse_status",
     "response_content_length",
     "response_has_body",
+    "response_start",
     "status_line",
     "wsgi_headers_to_asgi",
 ]
@@ -215,52 +216,74 @@ def build_environ(
     """
     if "method" not in scope or "path" not in scope:
         raise ServerError(f"an http scope needs 'method' and 'path', got keys {sorted(scope)!r}")
-    scheme = scope.get("scheme") or "http"
-    script_name, path_info, raw_uri = _request_target(scope)
-    headers = _header_environ(scope.get("headers", ()), duplicate_header_limit)
-    server_name, server_port = _server_address(scope, headers.get("HTTP_HOST"), scheme)
-    environ: WSGIEnvironment = {
-        "REQUEST_METHOD": scope["method"],
-        "SCRIPT_NAME": script_name,
-        "PATH_INFO": path_info,
-        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
-        "RAW_URI": raw_uri,
-        "REQUEST_URI": raw_uri,
-        "SERVER_NAME": server_name,
-        "SERVER_PORT": server_port,
-        "SERVER_PROTOCOL": "HTTP/" + scope.get("http_version", "1.1"),
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": scheme,
-        "wsgi.input": wsgi_input,
-        "wsgi.errors": wsgi_errors,
-        "wsgi.multithread": multithread,
-        "wsgi.multiprocess": multiprocess,
-        "wsgi.run_once": False,
-        "wsgi.input_terminated": True,
-        "asgi.scope": scope,
-    }
+    # The environ starts as the header keys (a fresh dict) plus the keys every request shares;
+    # filling in one dict costs less than building two and merging them.
+    environ: WSGIEnvironment = _header_environ(scope.get("headers", ()), duplicate_header_limit)
+    environ.update(_ENVIRON_CONSTANTS[multithread, multiprocess])
+    scheme = environ["wsgi.url_scheme"] = scope.get("scheme") or "http"
+    query = scope.get("query_string", b"")
+    raw = scope.get("raw_path")
+    path = scope["path"]
+    if (
+        raw
+        and not scope.get("root_path")
+        and raw.isascii()
+        and b"%" not in raw
+        and b"?" not in raw
+        and raw.decode("ascii") == path
+        and path.startswith("/")
+    ):  # the common request: an ASCII path with nothing escaped, served at the root
+        environ["SCRIPT_NAME"] = ""
+        environ["PATH_INFO"] = path
+        environ["RAW_URI"] = environ["REQUEST_URI"] = (
+            path + "?" + query.decode("latin-1") if query else path
+        )
+    else:
+        script_name, path_info, raw_uri = _request_target(scope)
+        environ["SCRIPT_NAME"] = script_name
+        environ["PATH_INFO"] = path_info
+        environ["RAW_URI"] = environ["REQUEST_URI"] = raw_uri
+    environ["REQUEST_METHOD"] = scope["method"]
+    environ["QUERY_STRING"] = query.decode("latin-1")
+    environ["SERVER_NAME"], environ["SERVER_PORT"] = _server_address(
+        scope, environ.get("HTTP_HOST"), scheme
+    )
+    environ["SERVER_PROTOCOL"] = "HTTP/" + scope.get("http_version", "1.1")
+    environ["wsgi.input"] = wsgi_input
+    environ["wsgi.errors"] = wsgi_errors
+    environ["asgi.scope"] = scope
     client = scope.get("client")
     if client is not None:
         environ["REMOTE_ADDR"] = str(client[0])
         environ["REMOTE_PORT"] = str(client[1])
-    environ.update(headers)
     return environ
 
 
+#: The environ keys that depend on nothing but ``(multithread, multiprocess)``.
+_ENVIRON_CONSTANTS = {
+    (multithread, multiprocess): {
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": multithread,
+        "wsgi.multiprocess": multiprocess,
+        "wsgi.run_once": False,
+        "wsgi.input_terminated": True,
+    }
+    for multithread in (False, True)
+    for multiprocess in (False, True)
+}
+
+
 def _request_target(scope: HTTPScope) -> tuple[str, str, str]:
-    """Return ``(SCRIPT_NAME, PATH_INFO, RAW_URI)`` for the scope (see "Path policy")."""
+    """Return ``(SCRIPT_NAME, PATH_INFO, RAW_URI)`` for the scope (see "Path policy").
+
+    :func:`build_environ` takes a shortcut for the common request (an ASCII ``raw_path`` with
+    nothing escaped, equal to ``path``, no ``root_path``), whose result this function also gives.
+    """
     path = scope["path"]
     if not path.startswith("/"):
         raise ClientError(f"request path must start with '/', got {path!r}")
     root_path = scope.get("root_path", "")
-    raw = scope.get("raw_path")
-    if not root_path and raw and raw.isascii() and b"%" not in raw and b"?" not in raw:
-        # The common request: an ASCII path with nothing escaped, served at the root.
-        text = raw.decode("ascii")
-        if text == path:
-            query = scope.get("query_string", b"")
-            return "", text, text + "?" + query.decode("latin-1") if query else text
-    path_bytes, raw_path = _path_bytes(path, raw)
+    path_bytes, raw_path = _path_bytes(path, scope.get("raw_path"))
     if root_path and not root_path.startswith("/"):
         raise ServerError(f"root_path must be empty or start with '/', got {root_path!r}")
     script_name, path_info = _split_path(path, path_bytes, root_path.rstrip("/"))
@@ -529,13 +552,6 @@ def parse_status(status: object) -> int:
     """
     if not isinstance(status, str):
         raise ApplicationError(f"status must be a str like '200 OK', got {status!r}")
-    return _status_code(status)
-
-
-@functools.lru_cache(maxsize=256)
-def _status_code(status: str) -> int:
-    """:func:`parse_status` of a str, memoised like :func:`_environ_key` (an app answers with a
-    few status lines; a refused one raises and is not kept)."""
     match = _STATUS.match(status)
     if match is None:
         raise ApplicationError(f"status must be a code from 100 to 599, got {status!r}")
@@ -569,24 +585,47 @@ def wsgi_headers_to_asgi(headers: object) -> HeaderTranslation[AsgiHeaders]:
     """
     if not isinstance(headers, list):
         raise ApplicationError(f"response headers must be a list, got {type(headers).__name__}")
+    return _translate_wsgi_headers(tuple(headers))
+
+
+#: What :func:`response_start` returns: the status code, the ASGI headers, the hop-by-hop header
+#: names dropped from them, and the Content-Length they declare (``None``: none).
+ResponseStart = tuple[int, AsgiHeaders, tuple[str, ...], int | None]
+
+
+def response_start(status: object, headers: object) -> ResponseStart:
+    """Check and translate what an app passed to ``start_response(status, response_headers)``.
+
+    :func:`parse_status`, :func:`wsgi_headers_to_asgi` and :func:`response_content_length` in
+    one call, memoised like :func:`_environ_key`: an app answers with the same few status lines
+    and header lists again and again (a list that varies per response, a cookie say, only costs
+    a cache miss; one that fails the checks raises and is not kept). Each call returns a new
+    header list, which the caller may change.
+
+    :raises ApplicationError: as those three functions do.
+    """
+    if not isinstance(headers, list):
+        raise ApplicationError(f"response headers must be a list, got {type(headers).__name__}")
     key = tuple(headers)
     try:
-        translated, dropped = _memo_wsgi_headers(key)
-    except TypeError:  # an unhashable item (a list pair, say): the full checks, not memoised
-        return _translate_wsgi_headers(key)
-    return HeaderTranslation(list(translated), list(dropped))
+        code, translated, dropped, length = _memo_response_start(status, key)
+    except TypeError:  # an unhashable status or header (a list pair, say): checked, not memoised
+        return _response_start(status, key)
+    return code, list(translated), dropped, length
 
 
 @functools.lru_cache(maxsize=256)
-def _memo_wsgi_headers(
-    key: tuple[object, ...],
-) -> tuple[tuple[tuple[bytes, bytes], ...], tuple[str, ...]]:
-    """:func:`wsgi_headers_to_asgi` of a hashable header list, memoised like
-    :func:`_environ_key`: an app sends the same few header lists again and again (a list that
-    varies per response, a cookie say, only costs a cache miss). Returns tuples: each caller
-    gets fresh lists."""
-    headers, dropped = _translate_wsgi_headers(key)
-    return tuple(headers), tuple(dropped)
+def _memo_response_start(
+    status: object, headers: tuple[object, ...]
+) -> tuple[int, tuple[tuple[bytes, bytes], ...], tuple[str, ...], int | None]:
+    code, translated, dropped, length = _response_start(status, headers)
+    return code, tuple(translated), dropped, length
+
+
+def _response_start(status: object, headers: tuple[object, ...]) -> ResponseStart:
+    code = parse_status(status)
+    translated, dropped = _translate_wsgi_headers(headers)
+    return code, translated, tuple(dropped), response_content_length(translated)
 
 
 def _translate_wsgi_headers(headers: tuple[object, ...]) -> HeaderTranslation[AsgiHeaders]:

@@ -42,7 +42,7 @@ from __future__ import annotations
 import asyncio
 import math
 import sys
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -51,7 +51,7 @@ import anyio
 from ._errors import ClientDisconnected, ClientError, RequestTooLarge
 from ._gates import Signal, current_asyncio_task
 from ._runners import Link, Started, running_on_asyncio
-from ._sync_channels import Inbox, Outbox
+from ._sync_channels import Inbox
 from ._translate import build_environ, error_response
 from ._wsgi_io import FileWrapper, WsgiInput
 from ._wsgi_response import WsgiResponse
@@ -94,9 +94,8 @@ class Responder:
     """
 
     __slots__ = (
-        "_body_size", "_deferred", "_failure", "_inbox", "_outbox", "_owner", "_pumping",
-        "_receive", "_response", "_scope", "_send", "_sender_finished", "_sender_signal",
-        "_spawn",
+        "_body_size", "_deferred", "_failure", "_inbox", "_owner", "_pumping", "_receive",
+        "_response", "_scope", "_send", "_sender_finished", "_sender_signal", "_spawn",
     )  # fmt: skip
 
     def __init__(
@@ -110,17 +109,16 @@ class Responder:
         self._scope = scope
         self._receive = receive
         self._send = send
-        self._outbox: Outbox[ASGISendEvent] = Outbox(window=owner._send_window)
         self._body_size = 0
         self._pumping = False
         self._sender_finished = False
-        self._sender_signal = Signal()
+        self._sender_signal: Signal | None = None  # made when the response starts streaming
         self._failure: Exception | None = None  # a helper's send()/receive() failure
         self._inbox: Inbox | None = None  # the request body still to come, if any
         self._spawn: _Spawn | None = None  # starts a helper task once a task group is open
         self._deferred: list[Callable[[], Coroutine[Any, Any, None]]] = []  # until then
         self._response = WsgiResponse(
-            outbox=self._outbox,
+            window=owner._send_window,
             method=scope["method"],
             pathsend=_PATHSEND in (scope.get("extensions") or {}),
             start_streaming=self._start_streaming,
@@ -133,12 +131,13 @@ class Responder:
         if first["type"] != "http.request":
             return  # the client left before the app was called
         try:
-            environ = self._build_environ(first)
-        except ClientError as exc:
-            await self._send_all(_error_messages(exc.status_code))
-            return
-        try:
-            error = await self._serve(environ)
+            try:
+                environ = self._build_environ(first)
+            except ClientError as exc:
+                error: Exception | None = exc
+                await self._finish(exc)
+            else:
+                error = await self._serve(environ)
         finally:
             self._response.release()
         if error is not None and not isinstance(error, ClientError):
@@ -162,7 +161,7 @@ class Responder:
         except Exception as exc:
             error = exc
         if not self._deferred and (started is None or started.done):
-            await self._finish_response(error)  # the whole response is known: no helper task
+            await self._finish(error)  # the whole response is known: no helper task
         elif running_on_asyncio():
             error = await self._serve_on_asyncio(started, error)
         else:
@@ -229,14 +228,8 @@ class Responder:
                 await started.finish(on_cancel=self._disconnect)
             except Exception as exc:
                 error = exc
-        await self._finish_response(error)
+        await self._finish(error)
         return error
-
-    async def _finish_response(self, error: Exception | None) -> None:
-        try:
-            await self._finish(error)
-        except Exception as exc:  # send() failed: the server's own problem, re-raised as is
-            self._failure = self._failure or exc
 
     def _work(self, environ: WSGIEnvironment) -> Callable[[Link], None]:
         return partial(self._response.run, self._owner._app, environ)
@@ -247,8 +240,10 @@ class Responder:
         if first.get("more_body", False):
             self._inbox = Inbox(window=RECEIVE_WINDOW, first=body, complete=False)
             wsgi_input = WsgiInput(self._take)
-        else:  # the whole body is here (always so for a GET): no inbox, no wait
+        elif body:  # the whole body is here: no inbox, no wait
             wsgi_input = WsgiInput(partial(next, iter((body,)), b""))
+        else:  # no body at all (a GET): ``bytes()`` is the end of the body
+            wsgi_input = WsgiInput(bytes)
         environ = build_environ(
             self._scope,
             wsgi_input=wsgi_input,
@@ -312,23 +307,28 @@ class Responder:
 
     def _disconnect(self) -> None:
         """Stop both channels: the client is gone or the request task is being cancelled."""
-        self._outbox.stop()
-        self._sender_signal.notify()
+        self._response.stop()
+        if self._sender_signal is not None:
+            self._sender_signal.notify()
         if self._inbox is not None and not self._inbox.complete:
             self._inbox.fail(_client_gone)
 
     def _start_streaming(self) -> None:
         """Start the sender and the pump (called on the loop by the worker's first flush)."""
-        if self._outbox.stopped:
-            return  # cancelled or disconnected meanwhile: nothing will be sent
+        self._sender_signal = Signal()
+        if self._response.stopped:  # cancelled or disconnected meanwhile: nothing will be sent
+            self._response.stop()  # stops the outbox too, which the worker made after it stopped
+            return
         self._spawn_helper(partial(self._guard, self._send_loop))
         self._start_pump()
 
     async def _send_loop(self) -> None:
         """Send what the worker puts in the outbox, in order, until it is closed."""
         cancelled = _cancellation_check()
+        outbox = self._response.outbox
+        assert outbox is not None  # made by the flush that started this sender
         try:
-            while (entry := await self._outbox.get()) is not None:
+            while (entry := await outbox.get()) is not None:
                 message, size = entry
                 if cancelled():
                     # Checked here because send() may never yield, and anyio may not deliver a
@@ -336,32 +336,40 @@ class Responder:
                     self._disconnect()
                     return
                 await self._send(message)
-                self._outbox.done(size)
+                outbox.done(size)
         finally:
             self._sender_finished = True
+            assert self._sender_signal is not None  # made before this sender started
             self._sender_signal.notify()
 
     async def _finish(self, error: Exception | None) -> None:
-        """Send what the worker left, or an error response if nothing was sent yet."""
-        response = self._response
-        if response.streaming:
-            self._outbox.close(response.pending if error is None else ())
-            # Once the client is gone, a send() that still blocks is cancelled, not awaited.
-            while not (self._sender_finished or self._outbox.stopped):
-                await self._sender_signal.wait()
-        elif not self._outbox.stopped:
-            if error is None:
-                await self._send_all([message for message, _ in response.pending])
-            else:
-                status = error.status_code if isinstance(error, ClientError) else 500
-                await self._send_all(_error_messages(status))
+        """Send what the worker left, or an error response if nothing was sent yet.
 
-    async def _send_all(self, messages: Iterable[ASGISendEvent]) -> None:
+        A ``send()`` failing with anything but ``OSError`` is the server's own problem: kept,
+        and re-raised as it is by :meth:`respond`.
+        """
+        response = self._response
+        outbox = response.outbox
         try:
-            for message in messages:
-                await self._send(message)
+            if outbox is not None:  # streamed
+                outbox.close(response.pending if error is None else ())
+                # Once the client is gone, a send() that still blocks is cancelled, not awaited.
+                while not (self._sender_finished or outbox.stopped):
+                    assert self._sender_signal is not None  # made with the outbox
+                    await self._sender_signal.wait()
+            elif not response.stopped:
+                if error is None:
+                    messages = [message for message, _ in response.pending]
+                else:
+                    messages = _error_messages(
+                        error.status_code if isinstance(error, ClientError) else 500
+                    )
+                for message in messages:
+                    await self._send(message)
         except OSError:
-            return  # ASGI 2.4: the client is gone, and nothing else is waiting for it
+            pass  # ASGI 2.4: the client is gone, and nothing else is waiting for it
+        except Exception as exc:
+            self._failure = self._failure or exc
 
 
 def _cancellation_check() -> Callable[[], bool]:

@@ -31,12 +31,7 @@ from typing import TYPE_CHECKING, cast
 from ._errors import ApplicationError, ClientDisconnected
 from ._runners import Link
 from ._sync_channels import Outbox
-from ._translate import (
-    parse_status,
-    response_content_length,
-    response_has_body,
-    wsgi_headers_to_asgi,
-)
+from ._translate import response_has_body, response_start
 from ._wsgi_io import FileWrapper, regular_file
 
 if TYPE_CHECKING:
@@ -57,7 +52,8 @@ def _ignore(*args: object) -> None:
 class WsgiResponse:
     """The worker side of one request: run the app and turn what it produces into messages.
 
-    :param outbox: where streamed messages go (the loop side sends them).
+    :param window: the window of the :class:`~bridge._sync_channels.Outbox` made for a
+        streamed response (the loop side sends what is put in it).
     :param method: the request method (``HEAD`` has no body).
     :param pathsend: whether the server supports ``http.response.pathsend``.
     :param start_streaming: called on the loop by the first flush.
@@ -66,20 +62,20 @@ class WsgiResponse:
 
     __slots__ = (
         "_content_length", "_ended", "_has_body", "_headers", "_headers_sent", "_last_body",
-        "_method", "_outbox", "_pathsend", "_remaining", "_start_streaming", "_status",
-        "_warn_dropped", "link", "pending", "streaming",
+        "_method", "_pathsend", "_remaining", "_start_streaming", "_status", "_warn_dropped",
+        "_window", "link", "outbox", "pending", "stopped",
     )  # fmt: skip
 
     def __init__(
         self,
         *,
-        outbox: Outbox[ASGISendEvent],
+        window: int,
         method: str,
         pathsend: bool,
         start_streaming: Callable[[], object],
         warn_dropped: Callable[[Iterable[str]], None],
     ) -> None:
-        self._outbox = outbox
+        self._window = window
         self._method = method
         self._pathsend = pathsend
         self._start_streaming = start_streaming
@@ -96,8 +92,21 @@ class WsgiResponse:
         self._last_body: HTTPResponseBodyEvent | None = None
         #: Messages not yet handed to the loop (read by the loop once the worker finished).
         self.pending: list[tuple[ASGISendEvent, int]] = []
-        #: Whether messages went through the outbox (read by the loop once the worker finished).
-        self.streaming = False
+        #: Made by the first flush (a streamed response); ``None`` while every message waits in
+        #: :attr:`pending` (a short response, sent in one go once the worker finished).
+        self.outbox: Outbox[ASGISendEvent] | None = None
+        #: Set on the loop by :meth:`stop`; the worker reads it between chunks.
+        self.stopped = False
+
+    def stop(self) -> None:
+        """Stop producing (loop side): the client is gone or the request is being cancelled.
+
+        An outbox the worker makes after this is stopped by the loop side's
+        ``start_streaming``, which the worker schedules right after making it.
+        """
+        self.stopped = True
+        if self.outbox is not None:
+            self.outbox.stop()
 
     def release(self) -> None:
         """Drop the callbacks into the loop side once the request is over.
@@ -136,30 +145,28 @@ class WsgiResponse:
                 exc_info = None  # break the frame -> traceback cycle (PEP 3333)
         elif self._status is not None:
             raise ApplicationError("start_response() was called a second time without exc_info")
-        code = parse_status(status)
-        translation = wsgi_headers_to_asgi(headers)
-        if translation.dropped:
-            self._warn_dropped(translation.dropped)
-        self._content_length = self._remaining = response_content_length(translation.headers)
-        self._headers = translation.headers
+        code, self._headers, dropped, length = response_start(status, headers)
+        if dropped:
+            self._warn_dropped(dropped)
+        self._content_length = self._remaining = length
         self._has_body = response_has_body(code, self._method)
         self._status = code
         return self._write
 
     def _write(self, data: bytes) -> None:
         """PEP 3333 ``write()``: hand ``data`` to the server before returning."""
-        if self._outbox.stopped:
+        if self.stopped:
             raise ClientDisconnected("the client disconnected; write() cannot be delivered")
         self._absorb(data)
         self._flush()
 
     def _drain(self, iterable: Iterable[bytes]) -> None:
-        in_memory = isinstance(iterable, list | tuple)  # next() cannot block: no flush needed
+        in_memory = isinstance(iterable, (list, tuple))  # next() cannot block: no flush needed
         for chunk in iterable:
             ended = self._absorb(chunk)
             if not (ended or in_memory):
                 self._flush()
-            if ended or self._outbox.stopped:
+            if ended or self.stopped:
                 return
 
     def _absorb(self, chunk: bytes) -> bool:
@@ -212,11 +219,12 @@ class WsgiResponse:
         if not self.pending:
             return
         assert self.link is not None
-        if not self.streaming:
-            self.streaming = True
-            self.link.call_soon(self._start_streaming)
+        outbox = self.outbox
+        if outbox is None:  # the first flush: the response streams from now on
+            outbox = self.outbox = Outbox(window=self._window)
+            self.link.call_soon(self._start_streaming)  # after the outbox is there to see
         pending, self.pending, self._last_body = self.pending, [], None
-        self._outbox.put(self.link, pending)
+        outbox.put(self.link, pending)
 
     def _send_by_path(self, iterable: Iterable[bytes]) -> bool:
         """Queue ``http.response.pathsend`` for a regular file, when the server supports it."""
@@ -242,7 +250,7 @@ class WsgiResponse:
 
     def _complete(self) -> None:
         """Check the finished response and queue its last message (after close)."""
-        if self._ended or self._outbox.stopped:
+        if self._ended or self.stopped:
             return
         if self._status is None:
             raise ApplicationError("the application returned without calling start_response()")
