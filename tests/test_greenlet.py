@@ -163,6 +163,35 @@ async def test_greenlets_beyond_the_idle_limit_are_freed_after_waiting_jobs() ->
     assert sum(ref() is not None for ref in alive) == MAX_IDLE
 
 
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_a_loop_thread_that_exits_leaves_no_greenlet_behind(backend: str) -> None:
+    """No leak: a thread whose loop served greenlet requests (Starlette's TestClient runs one per
+    client) may exit. The parked greenlets end on that thread when its loop run ends, so
+    neither they nor the thread's main greenlet outlive it (a suspended greenlet of an exited
+    thread can never be ended)."""
+    runner = GreenletRunner()
+    refs: list[weakref.ref[Any]] = []
+
+    def work(link: Link) -> None:
+        refs.append(weakref.ref(getcurrent()))
+        link.call(anyio.lowlevel.checkpoint)
+
+    async def serve() -> None:
+        refs.append(weakref.ref(getcurrent()))  # the thread's main greenlet
+        async with anyio.create_task_group() as group:
+            for _ in range(3):
+                group.start_soon(runner.run, work)
+        assert len(runner._idle.greenlets) == 3  # parked for reuse while the loop runs
+
+    thread = threading.Thread(target=anyio.run, args=(serve,), kwargs={"backend": backend})
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive()
+    gc.collect()
+    assert len(refs) == 4
+    assert [ref() for ref in refs] == [None] * 4
+
+
 @pytest.mark.parametrize(
     ("runner", "error", "match"),
     [

@@ -27,6 +27,7 @@ from bridge._translate import (
     ASGI_SPEC_VERSION,
     ENVIRON_EXTENSION,
     HeaderTranslation,
+    _request_target,
     asgi_headers_to_wsgi,
     build_environ,
     build_scope,
@@ -34,6 +35,7 @@ from bridge._translate import (
     parse_status,
     response_content_length,
     response_has_body,
+    response_start,
     status_line,
     wsgi_headers_to_asgi,
 )
@@ -214,6 +216,34 @@ def test_build_environ_raw_uri_and_request_uri(scope: HTTPScope, raw_uri: str) -
     """gunicorn/uWSGI ``RAW_URI``/``REQUEST_URI``: the request target as sent (RFC 9112 3.2)."""
     environ = environ_of(scope)
     assert environ["RAW_URI"] == environ["REQUEST_URI"] == raw_uri
+
+
+@PROPERTY
+@given(
+    path=st.text(alphabet=string.ascii_letters + string.digits + PCHAR + "%?", max_size=30),
+    query=st.binary(max_size=10),
+    root_path=st.sampled_from(["", "/", "/app"]),
+)
+def test_build_environ_common_path_shortcut_gives_the_general_result(
+    path: str, query: bytes, root_path: str
+) -> None:
+    """ASGI 'WSGI Compatibility' (path, root_path, raw_path): build_environ's shortcut for an
+    ASCII ``raw_path`` equal to ``path`` gives exactly what the general path rules give, for
+    paths with and without ``%``, ``?``, a leading ``/`` or a ``root_path``."""
+    scope = make_scope(
+        path="/" + path if path.startswith("a") else path,
+        raw_path=path.encode("ascii"),
+        query_string=query,
+        root_path=root_path,
+    )
+    try:
+        expected = _request_target(scope)
+    except ClientError:
+        with pytest.raises(ClientError):
+            environ_of(scope)
+        return
+    environ = environ_of(scope)
+    assert (environ["SCRIPT_NAME"], environ["PATH_INFO"], environ["RAW_URI"]) == expected
 
 
 def test_build_environ_surrogateescape_path_gives_its_byte() -> None:
@@ -1293,6 +1323,36 @@ def test_bytearray_header_names_and_values_are_still_translated() -> None:
         ("content-type", "text/plain"),
         ("content-type", "x"),
     ]
+
+
+def test_response_start_checks_and_translates_start_response_arguments_once_each() -> None:
+    """PEP 3333 ``start_response(status, response_headers)``: one memoised call gives the code,
+    the ASGI headers, the dropped hop-by-hop names and the declared Content-Length; each call
+    returns a new header list (the adapter appends to it), repeated calls give equal results,
+    and arguments that fail the checks fail every time, hashable or not."""
+    headers = [("Content-Type", "text/plain"), ("Connection", "close"), ("Content-Length", "2")]
+    first = response_start("200 OK", headers)
+    assert first == (200, [(b"content-type", b"text/plain"), (b"content-length", b"2")],
+                     ("connection",), 2)  # fmt: skip
+    first[1].append((b"x-added", b"1"))
+    again = response_start("200 OK", list(headers))
+    assert again == (200, [(b"content-type", b"text/plain"), (b"content-length", b"2")],
+                     ("connection",), 2)  # fmt: skip
+    assert again[1] is not first[1]
+    assert response_start("404 Not Found", []) == (404, [], (), None)
+    unhashable: Any = [["Content-Type", "text/plain"]]
+    bad_calls: list[tuple[Any, Any, str]] = [
+        ("200 OK", [("X A", "1")], "not an HTTP token"),
+        ("20 OK", [], "status must be a code"),
+        (["200 OK"], [], "status must be a str"),
+        ("200 OK", unhashable, "must be a \\(name, value\\) tuple"),
+        ("200 OK", ("Content-Type", "text/plain"), "must be a list"),
+        ("200 OK", [("Content-Length", "x")], "non-negative integer"),
+    ]
+    for status, bad_headers, message in bad_calls:
+        for _ in range(2):
+            with pytest.raises(ApplicationError, match=message):
+                response_start(status, bad_headers)
 
 
 def test_a_repeated_response_header_list_gives_fresh_lists_and_the_same_result() -> None:

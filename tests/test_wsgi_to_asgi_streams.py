@@ -373,6 +373,31 @@ async def test_asgi_http_disconnect_while_the_app_computes_stops_before_the_next
     assert exchange.body == b"x" * CHUNK
 
 
+async def test_asgi_disconnect_before_the_response_streams_never_leaves_the_app_waiting() -> None:
+    """ASGI 'Disconnect' that lands before the first flush: the loop stopped the response while
+    it had no outbox yet, and the worker makes one for its first chunk, larger than
+    ``send_window``. The loop side stops that outbox when it sees it, so the worker does not wait
+    for room that no sender will make; ``close()`` runs once and nothing is sent."""
+    exchange = Exchange(body_messages(b"a", b"never sent")[:1])  # the pump starts at once
+    exchange.disconnect()  # and receives http.disconnect right after the first message
+    seen: list[BaseException] = []
+    body = Body(endless())
+
+    def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            environ["wsgi.input"].read(100)
+        except bridge.ClientDisconnected as exc:  # the loop has stopped the response by now
+            seen.append(exc)
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        return body
+
+    await serve(wsgi(app, send_window=1), exchange=exchange)
+    assert len(seen) == 1
+    assert body.pulled == 1
+    assert body.closed == 1
+    assert exchange.sent == []
+
+
 async def test_pep3333_write_after_a_disconnect_raises_client_disconnected() -> None:
     """PEP 3333 'The write() Callable' on a broken connection raises (an OSError)."""
     seen: list[Any] = []

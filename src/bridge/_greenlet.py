@@ -164,8 +164,13 @@ class GreenletRunner(Runner):
 
         :raises BaseException: whatever ``func`` raised before its first wait.
         """
-        idle = self._idle.greenlets
-        child = idle.pop() if idle else greenlet(_serve_jobs)
+        idle = self._idle
+        if idle.greenlets:
+            child = idle.greenlets.pop()
+        else:
+            child = greenlet(_serve_jobs)
+            if not idle.anchored:
+                idle.anchor_to_running_loop()
         current = getcurrent()
         if child.parent is not current:  # a parked child's parent is the loop greenlet already
             child.parent = current
@@ -182,10 +187,43 @@ class GreenletRunner(Runner):
 
 
 class _IdleGreenlets(threading.local):
-    """Parked request greenlets, per thread: a greenlet can only be switched into from its own."""
+    """Parked request greenlets, per thread: a greenlet can only be switched into from its own.
+
+    They are kept only while the thread's event loop runs. A parked greenlet is suspended, and
+    only its own thread can end it (by throwing ``GreenletExit`` into it); once that thread has
+    exited, the greenlet and the thread's main greenlet stay in memory for good. So the first
+    greenlet made on a loop starts an *anchor*, a task that waits until the loop run ends
+    (``asyncio.run``, ``anyio.run`` and ``trio.run`` cancel what is left then) and drops the
+    parked greenlets, still on the loop's thread. Until the next anchor, nothing is parked.
+    """
 
     def __init__(self) -> None:
         self.greenlets: list[greenlet] = []
+        self.anchored = False
+        self._anchor: asyncio.Task[None] | None = None  # asyncio keeps only a weak reference
+
+    def park(self, child: greenlet) -> None:
+        """Keep a finished child for the next job, or let it go (it ends with GreenletExit)."""
+        if self.anchored and len(self.greenlets) < MAX_IDLE:
+            self.greenlets.append(child)
+
+    def anchor_to_running_loop(self) -> None:
+        """Start the task that drops the parked greenlets when the running loop's run ends."""
+        self.anchored = True
+        if running_on_asyncio():
+            self._anchor = asyncio.get_running_loop().create_task(self._drop_when_cancelled())
+        else:
+            import trio.lowlevel  # anyio's only other backend
+
+            trio.lowlevel.spawn_system_task(self._drop_when_cancelled)
+
+    async def _drop_when_cancelled(self) -> None:
+        try:
+            await anyio.sleep_forever()
+        finally:  # the loop run is ending: end the parked greenlets on their own thread
+            self.anchored = False
+            self._anchor = None
+            self.greenlets.clear()
 
 
 class _Job(GreenletLink, Started[_T]):
@@ -198,18 +236,13 @@ class _Job(GreenletLink, Started[_T]):
 
     __slots__ = ("_idle", "done", "func", "request", "result")
 
-    def __init__(self, func: Callable[[Link], _T], child: greenlet, idle: list[greenlet]) -> None:
+    def __init__(self, func: Callable[[Link], _T], child: greenlet, idle: _IdleGreenlets) -> None:
         self._child = child  # GreenletLink's, set here without a call per request
         self.func: Callable[[Link], _T] | None = func  # None once the job ended (see end)
         self._idle = idle  # where the child parks once the job is done
         self.done = False
         self.request: Any = None  # what the child asked the loop greenlet to await
         self.result: _T | None = None
-
-    def complete(self, result: _T) -> None:
-        """Called in the child once ``func`` returned."""
-        self.result = result
-        self.done = True
 
     def end(self) -> None:
         """Retire the link; park the child if the job is done (a job that raised ended it).
@@ -224,8 +257,7 @@ class _Job(GreenletLink, Started[_T]):
         self.func = None
         if self.done and child is not None:
             child.gr_context = None  # keep no request's contextvars alive
-            if len(self._idle) < MAX_IDLE:
-                self._idle.append(child)
+            self._idle.park(child)
 
     async def finish(self, *, on_cancel: Callable[[], object] = _nothing) -> _T:
         """Serve the child's ``link.call`` requests until the job is done; return its result."""
@@ -263,7 +295,8 @@ def _serve_jobs(job: _Job[Any]) -> None:
             result = func(job)
         finally:
             CURRENT_LINK.reset(token)
-        job.complete(result)
+        job.result = result
+        job.done = True
         del job, func, result  # parked: hold no request's objects
         job = cast("greenlet", getcurrent().parent).switch()
 

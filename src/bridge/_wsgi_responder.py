@@ -50,7 +50,7 @@ import anyio
 
 from ._errors import ClientDisconnected, ClientError, RequestTooLarge
 from ._gates import Signal, current_asyncio_task
-from ._runners import Link, Started, running_on_asyncio
+from ._runners import Started, running_on_asyncio
 from ._sync_channels import Inbox
 from ._translate import build_environ, error_response
 from ._wsgi_io import FileWrapper, WsgiInput
@@ -157,7 +157,8 @@ class Responder:
         started: Started[None] | None = None
         error: Exception | None = None
         try:
-            started = self._owner._runner.start(self._work(environ))
+            owner = self._owner
+            started = owner._runner.start(partial(self._response.run, owner._app, environ))
         except Exception as exc:
             error = exc
         if not self._deferred and (started is None or started.done):
@@ -230,9 +231,6 @@ class Responder:
                 error = exc
         await self._finish(error)
         return error
-
-    def _work(self, environ: WSGIEnvironment) -> Callable[[Link], None]:
-        return partial(self._response.run, self._owner._app, environ)
 
     def _build_environ(self, first: HTTPRequestEvent) -> WSGIEnvironment:
         owner = self._owner

@@ -19,8 +19,14 @@ Messages leave in one of two ways:
   list or tuple) or the body is known complete (Content-Length reached), every message stays in
   ``pending`` and the loop side sends them once the app returned. One thread hand-off.
 * **streamed**: before calling ``next()`` on an iterable that may block, and on every
-  ``write()``, ``pending`` is flushed into the outbox; the first flush asks the loop side to
-  start sending (``start_streaming``). The worker blocks only while the outbox window is full.
+  ``write()``, ``pending`` is flushed into the outbox; the first flush makes the outbox (a short
+  response never has one) and asks the loop side to start sending (``start_streaming``). The
+  worker blocks only while the outbox window is full.
+
+A disconnect or a cancellation reaches the worker as :attr:`WsgiResponse.stopped`, set on the
+loop by :meth:`WsgiResponse.stop`, which also stops the outbox if there is one. The worker may
+make the outbox just after that: ``start_streaming``, which it schedules right after, then
+stops it on the loop, so the worker never waits for room that no sender will make.
 """
 
 from __future__ import annotations
@@ -121,7 +127,7 @@ class WsgiResponse:
         self.link = link
         iterable = app(environ, self.start_response)
         try:
-            if not self._send_by_path(iterable):
+            if not (self._pathsend and self._send_by_path(iterable)):
                 self._drain(iterable)
         finally:
             close = getattr(iterable, "close", None)
@@ -227,10 +233,9 @@ class WsgiResponse:
         outbox.put(self.link, pending)
 
     def _send_by_path(self, iterable: Iterable[bytes]) -> bool:
-        """Queue ``http.response.pathsend`` for a regular file, when the server supports it."""
+        """Queue ``http.response.pathsend`` for a regular file (the server supports it)."""
         if not (
-            self._pathsend
-            and isinstance(iterable, FileWrapper)
+            isinstance(iterable, FileWrapper)
             and self._status is not None
             and self._has_body
             and not self._headers_sent
