@@ -13,6 +13,7 @@ import gc
 import os
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -188,8 +189,16 @@ def test_a_loop_thread_that_exits_leaves_no_greenlet_behind(backend: str) -> Non
     thread.join(10)
     assert not thread.is_alive()
     gc.collect()
-    assert len(refs) == 4
-    assert [ref() for ref in refs] == [None] * 4
+    main, *children = refs
+    assert len(children) == 3
+    assert [ref() for ref in children] == [None] * 3  # ended on their thread, then freed
+    # greenlet frees an exited thread's main greenlet from the main thread's pending calls,
+    # which run between bytecodes: give them a (bounded) chance.
+    for _ in range(1000):
+        if main() is None:
+            break
+        time.sleep(0.01)
+    assert main() is None
 
 
 @pytest.mark.parametrize(
