@@ -164,6 +164,32 @@ async def test_greenlets_beyond_the_idle_limit_are_freed_after_waiting_jobs() ->
     assert sum(ref() is not None for ref in alive) == MAX_IDLE
 
 
+async def test_parked_greenlets_and_their_anchor_keep_no_request_contextvars_alive() -> None:
+    """No leak: a request's contextvars (a tracing span, say) die with the request. Neither the
+    parked greenlet (its last ``ContextVar`` token refers to the request's context) nor the
+    task that ends parked greenlets with the loop run (made from the first request's task, it
+    would copy that task's context) may keep them as long as the loop."""
+    runner = GreenletRunner()  # its first greenlet starts its anchor
+    marker: contextvars.ContextVar[object] = contextvars.ContextVar("marker")
+    refs: list[weakref.ref[Any]] = []
+
+    class Span:
+        pass
+
+    async def request() -> None:
+        span = Span()
+        refs.append(weakref.ref(span))
+        marker.set(span)  # in this request task's own context
+        del span
+        await runner.run(lambda link: None)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(request)
+    gc.collect()
+    assert runner._idle.anchored  # the anchor still waits for the end of the loop run
+    assert refs[0]() is None
+
+
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
 def test_a_loop_thread_that_exits_leaves_no_greenlet_behind(backend: str) -> None:
     """No leak: a thread whose loop served greenlet requests (Starlette's TestClient runs one per

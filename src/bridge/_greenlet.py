@@ -209,14 +209,20 @@ class _IdleGreenlets(threading.local):
             self.greenlets.append(child)
 
     def anchor_to_running_loop(self) -> None:
-        """Start the task that drops the parked greenlets when the running loop's run ends."""
+        """Start the task that drops the parked greenlets when the running loop's run ends.
+
+        It runs in an empty context: a copy of the request's would keep that request's
+        contextvars (a tracing span, say) alive as long as the loop.
+        """
         self.anchored = True
+        context = contextvars.Context()
         if running_on_asyncio():
-            self._anchor = asyncio.get_running_loop().create_task(self._drop_when_cancelled())
+            loop = asyncio.get_running_loop()
+            self._anchor = loop.create_task(self._drop_when_cancelled(), context=context)
         else:
             import trio.lowlevel  # anyio's only other backend
 
-            trio.lowlevel.spawn_system_task(self._drop_when_cancelled)
+            trio.lowlevel.spawn_system_task(self._drop_when_cancelled, context=context)
 
     async def _drop_when_cancelled(self) -> None:
         try:
@@ -300,7 +306,8 @@ def _serve_jobs(job: _Job[Any]) -> None:
             CURRENT_LINK.reset(token)
         job.result = result
         job.done = True
-        del job, func, result  # parked: hold no request's objects
+        # Parked: hold no request's objects (a ContextVar token holds the request's context).
+        del job, func, result, token
         job = cast("greenlet", getcurrent().parent).switch()
 
 
