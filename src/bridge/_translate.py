@@ -583,9 +583,14 @@ def wsgi_headers_to_asgi(headers: object) -> HeaderTranslation[AsgiHeaders]:
     :returns: the ASGI headers (names lower-cased) and the hop-by-hop names that were dropped.
     :raises ApplicationError: not a list of ``(str, str)``, not latin-1, or an unsafe name/value.
     """
+    return _translate_wsgi_headers(_header_tuple(headers))
+
+
+def _header_tuple(headers: object) -> tuple[object, ...]:
+    """The ``response_headers`` an app passed, as a tuple, once they are a list (PEP 3333)."""
     if not isinstance(headers, list):
         raise ApplicationError(f"response headers must be a list, got {type(headers).__name__}")
-    return _translate_wsgi_headers(tuple(headers))
+    return tuple(headers)
 
 
 #: What :func:`response_start` returns: the status code, the ASGI headers, the hop-by-hop header
@@ -604,9 +609,7 @@ def response_start(status: object, headers: object) -> ResponseStart:
 
     :raises ApplicationError: as those three functions do.
     """
-    if not isinstance(headers, list):
-        raise ApplicationError(f"response headers must be a list, got {type(headers).__name__}")
-    key = tuple(headers)
+    key = _header_tuple(headers)
     try:
         code, translated, dropped, length = _memo_response_start(status, key)
     except TypeError:  # an unhashable status or header (a list pair, say): checked, not memoised
