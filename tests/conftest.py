@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.asgi_to_wsgi_helpers import assert_no_leaks
+from tests.asgi_to_wsgi.helpers import assert_no_leaks
 
 # A shell that starts the suite in the background (`scripts/test &`, nohup, a CI runner without
 # job control) hands it SIGINT ignored, and an ignored signal survives exec: every server the

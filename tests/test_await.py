@@ -14,8 +14,8 @@ import anyio
 import pytest
 
 import bridge
-from bridge._loop import REGISTRY
-from tests.wsgi_to_asgi_helpers import serve
+from bridge._private_loop import REGISTRY
+from tests.wsgi_to_asgi.helpers import serve
 
 pytestmark = pytest.mark.anyio
 

@@ -40,8 +40,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from ._errors import ApplicationError, BridgeError
-from ._greenlet import GreenletLink
-from ._loop import REGISTRY, LoopThread
+from ._private_loop import REGISTRY, LoopThread
 from ._runners import CURRENT_LINK
 
 __all__ = ["await_"]
@@ -71,7 +70,7 @@ def await_(awaitable: Awaitable[_T], /) -> _T:
 
 def _dispatch(awaitable: Awaitable[_T]) -> _T:
     link = CURRENT_LINK.get(None)
-    if isinstance(link, GreenletLink) and link.is_current():
+    if link is not None and link.in_own_greenlet():
         return link.call(partial(_await, awaitable))
     if _runs_an_event_loop():
         raise ApplicationError(

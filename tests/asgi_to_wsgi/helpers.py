@@ -18,7 +18,7 @@ from wsgiref.validate import validator
 import sniffio
 
 from bridge import AsgiToWsgi
-from bridge._loop import REGISTRY
+from bridge._private_loop import REGISTRY
 
 #: Bounded wait for anything another thread does (seconds); never a sleep.
 WAIT = 10.0
@@ -187,7 +187,7 @@ def loop_barrier(adapter: AsgiToWsgi) -> None:
     assert done.wait(WAIT)
 
 
-def running_exchanges(adapter: AsgiToWsgi) -> int:
+def running_app_tasks(adapter: AsgiToWsgi) -> int:
     """How many app tasks of the adapter are still running (read through the loop)."""
     runtime = adapter._slot.runtime
     assert runtime is not None
@@ -195,7 +195,7 @@ def running_exchanges(adapter: AsgiToWsgi) -> int:
     done = threading.Event()
 
     def count() -> None:  # one more loop iteration: done-callbacks scheduled before us run first
-        box.append(len(runtime.exchanges))
+        box.append(len(runtime.tasks))
         done.set()
 
     runtime.loop.call_soon(runtime.loop.call_soon_local, count)
@@ -247,4 +247,4 @@ def collect_dropped(adapter: AsgiToWsgi, app_done: threading.Event) -> None:
     it): collect it, wait until the app's task has finished and no exchange is left running."""
     gc.collect()
     assert app_done.wait(WAIT)
-    assert running_exchanges(adapter) == 0
+    assert running_app_tasks(adapter) == 0

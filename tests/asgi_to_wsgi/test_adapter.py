@@ -16,11 +16,10 @@ from typing import Any
 import pytest
 
 from bridge import AsgiToWsgi, ClientDisconnected, ServerError
-from bridge._channel import READ_AHEAD
-from bridge._loop import REGISTRY
-from bridge._response_body import CHUNK
-
-from .asgi_to_wsgi_helpers import (
+from bridge._asgi_to_wsgi.handoff import READ_AHEAD
+from bridge._asgi_to_wsgi.response_body import CHUNK
+from bridge._private_loop import REGISTRY
+from tests.asgi_to_wsgi.helpers import (
     WAIT,
     Gate,
     RecordingInput,
@@ -91,7 +90,7 @@ def test_app_must_be_callable() -> None:
 
 @pytest.mark.parametrize("backend", ["trio", "uvloop"])
 def test_a_backend_needs_its_package(monkeypatch: pytest.MonkeyPatch, backend: str) -> None:
-    monkeypatch.setattr("bridge._loop.find_spec", lambda name: None)
+    monkeypatch.setattr("bridge._private_loop.loops.find_spec", lambda name: None)
     with pytest.raises(ValueError, match=f"needs the {backend} package"):
         AsgiToWsgi(hello, backend=backend)  # type: ignore[arg-type]
 
@@ -100,9 +99,9 @@ def test_auto_backend_is_uvloop_when_installed_else_asyncio(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Uvicorn's ``--loop auto`` rule: the cheaper loop when it is there, never a hard need."""
-    monkeypatch.setattr("bridge._loop.find_spec", lambda name: object())
+    monkeypatch.setattr("bridge._private_loop.loops.find_spec", lambda name: object())
     assert AsgiToWsgi(hello).options.backend == "uvloop"
-    monkeypatch.setattr("bridge._loop.find_spec", lambda name: None)
+    monkeypatch.setattr("bridge._private_loop.loops.find_spec", lambda name: None)
     assert AsgiToWsgi(hello).options.backend == "asyncio"
     assert AsgiToWsgi(hello, backend="asyncio").options.backend == "asyncio"
 

@@ -19,8 +19,7 @@ import anyio.lowlevel
 import pytest
 
 from bridge import AsgiToWsgi, ClientDisconnected
-
-from .asgi_to_wsgi_helpers import (
+from tests.asgi_to_wsgi.helpers import (
     TEXT,
     WAIT,
     Gate,
@@ -32,7 +31,7 @@ from .asgi_to_wsgi_helpers import (
     respond,
     respond_ok,
     run,
-    running_exchanges,
+    running_app_tasks,
     start,
 )
 
@@ -65,7 +64,7 @@ def test_early_close_gives_http_disconnect_and_send_raises_oserror(backend: str)
         assert next(iterable) == b"event"
         iterable.close()
         assert done.wait(WAIT)
-        assert running_exchanges(adapter) == 0
+        assert running_app_tasks(adapter) == 0
     assert seen[0] == {"type": "http.request", "body": b"", "more_body": False}
     assert seen[1] == {"type": "http.disconnect"}
     assert isinstance(seen[2], ClientDisconnected)
@@ -110,7 +109,7 @@ def test_app_ignoring_the_disconnect_is_cancelled_after_the_grace_period(backend
         assert next(iterable) == b"x"
         iterable.close()
         assert cancelled.wait(WAIT)
-        assert running_exchanges(adapter) == 0
+        assert running_app_tasks(adapter) == 0
 
 
 def test_receive_returns_http_disconnect_once_the_response_is_complete(backend: str) -> None:

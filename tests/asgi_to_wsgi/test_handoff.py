@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-import bridge._asgi_to_wsgi
-import bridge._loop
+import bridge._asgi_to_wsgi.runtime
+import bridge._private_loop.loops
 from bridge import AsgiToWsgi
-from bridge._exchange import Exchange
-
-from .asgi_to_wsgi_helpers import (
+from bridge._asgi_to_wsgi.app_task import AppTask
+from bridge._asgi_to_wsgi.handoff import Handoff, Item, Start
+from tests.asgi_to_wsgi.helpers import (
     TEXT,
     WAIT,
     Gate,
@@ -58,7 +58,7 @@ def test_request_whose_task_never_started_fails_when_the_loop_stops(
     before the loop ran its ``begin``. Its WSGI thread gets a 500, never a hang."""
     adapter = AsgiToWsgi(respond_ok, lifespan="off", backend=backend)
     run(adapter)  # the loop runs
-    monkeypatch.setattr(Exchange, "begin", lambda self: None)  # the loop never gets to it
+    monkeypatch.setattr(AppTask, "begin", lambda self: None)  # the loop never gets to it
     results: list[Result] = []
     client = threading.Thread(target=lambda: results.append(run(adapter)))
     client.start()
@@ -78,7 +78,7 @@ def test_waiting_after_the_loop_stopped_fails_at_once(
     run(adapter)
     runtime = adapter._slot.runtime
     assert runtime is not None
-    monkeypatch.setattr(Exchange, "begin", lambda self: None)
+    monkeypatch.setattr(AppTask, "begin", lambda self: None)
     monkeypatch.setattr(runtime.loop, "stopped", True)  # as if the sweep had just run
     results: list[Result] = []
     client = threading.Thread(target=lambda: results.append(run(adapter)), daemon=True)
@@ -96,8 +96,8 @@ def test_streaming_task_that_ignores_cancellation_cannot_hang_its_thread(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A task that swallows every cancellation outlives the loop: its reader gets ServerError."""
-    monkeypatch.setattr(bridge._asgi_to_wsgi, "_CANCEL_WAIT", 0.05)
-    monkeypatch.setattr(bridge._loop, "_STOP_GRACE", 0.05)
+    monkeypatch.setattr(bridge._asgi_to_wsgi.runtime, "_CANCEL_WAIT", 0.05)
+    monkeypatch.setattr(bridge._private_loop.loops, "_STOP_GRACE", 0.05)
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": TEXT})
@@ -215,21 +215,19 @@ def test_short_response_is_one_call_soon_and_one_queue_item(
     runtime = adapter._slot.runtime
     assert runtime is not None
     calls: list[object] = []
-    items: list[tuple[Any, ...]] = []
+    items: list[Item] = []
     call_soon = runtime.loop.call_soon
     monkeypatch.setattr(runtime.loop, "call_soon", lambda *a: (calls.append(a), call_soon(*a)))
-    post = Exchange.__init__
+    put = Handoff.put
 
-    def record_items(self: Exchange, *args: Any, **kwargs: Any) -> None:
-        post(self, *args, **kwargs)
-        put = self.queue.put
-        self.queue = type("Q", (), {"put": lambda _, i: (items.append(i), put(i)),
-                                    "get": self.queue.get})()  # fmt: skip
+    def record_item(self: Handoff, item: Item) -> None:
+        items.append(item)
+        put(self, item)
 
-    monkeypatch.setattr(Exchange, "__init__", record_items)
+    monkeypatch.setattr(Handoff, "put", record_item)
     result = run(adapter)
     monkeypatch.undo()
     assert result.body == b"ok"
     assert len(calls) == 1
-    assert [item[0] for item in items] == [1]  # one RESPONSE item: start and body together
+    assert [type(item) for item in items] == [Start]  # one item: start and body together
     adapter.close()

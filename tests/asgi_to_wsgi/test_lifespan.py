@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 
 from bridge import AsgiToWsgi, LifespanError
-
-from .asgi_to_wsgi_helpers import WAIT, Gate, respond, run
+from tests.asgi_to_wsgi.helpers import WAIT, Gate, respond, run
 
 pytestmark = pytest.mark.usefixtures("no_asgi_to_wsgi_leaks")
 

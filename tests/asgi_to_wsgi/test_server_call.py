@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 
 from bridge import ApplicationError, ApplicationTimeout, AsgiToWsgi
-
-from .asgi_to_wsgi_helpers import TEXT, WAIT, Gate, make_environ, respond, run, start
+from tests.asgi_to_wsgi.helpers import TEXT, WAIT, Gate, make_environ, respond, run, start
 
 pytestmark = pytest.mark.usefixtures("no_asgi_to_wsgi_leaks")
 
@@ -324,7 +323,7 @@ def test_close_gives_up_on_a_task_that_ignores_cancellation(
     """close() is bounded even if the app swallows its cancellation (asyncio only can)."""
     import asyncio
 
-    monkeypatch.setattr("bridge._asgi_to_wsgi._CANCEL_WAIT", 0.05)
+    monkeypatch.setattr("bridge._asgi_to_wsgi.runtime._CANCEL_WAIT", 0.05)
     swallowed = threading.Event()
 
     async def app(scope: Any, receive: Any, send: Any) -> None:

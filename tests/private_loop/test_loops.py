@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from bridge import AsgiToWsgi
-from bridge._loop import REGISTRY, LoopThread, Registry
-
-from .asgi_to_wsgi_helpers import WAIT, make_environ, respond, run
+from bridge._private_loop.loops import LoopThread
+from bridge._private_loop.registry import REGISTRY, Registry
+from tests.asgi_to_wsgi.helpers import WAIT, make_environ, respond, run
 
 pytestmark = pytest.mark.usefixtures("no_asgi_to_wsgi_leaks")
 

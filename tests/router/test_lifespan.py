@@ -12,7 +12,7 @@ import anyio
 import pytest
 
 import bridge
-from tests.router_helpers import TIMEOUT, WsgiEcho
+from tests.router.helpers import TIMEOUT, WsgiEcho
 
 pytestmark = pytest.mark.anyio
 

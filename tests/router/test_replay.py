@@ -15,8 +15,8 @@ import anyio
 import pytest
 
 import bridge
-from bridge._router_replay import ReplayInput
-from tests.router_helpers import (
+from bridge._router.replay import ReplayInput
+from tests.router.helpers import (
     TIMEOUT,
     AsgiEcho,
     WsgiEcho,

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 import bridge
-from bridge._router_table import detect
-from tests.router_helpers import (
+from bridge._router.table import detect
+from tests.router.helpers import (
     AsgiEcho,
     WsgiEcho,
     call_asgi,

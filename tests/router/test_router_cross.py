@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 import bridge
-from bridge._router import TARGET_KEY
-from tests.router_helpers import (
+from bridge._router.router import TARGET_KEY
+from tests.router.helpers import (
     AsgiEcho,
     WsgiEcho,
     call_asgi,
@@ -21,7 +21,7 @@ from tests.router_helpers import (
     http_scope,
     payload,
 )
-from tests.test_router_lifespan import BOTH, LifespanApp
+from tests.router.test_lifespan import BOTH, LifespanApp
 
 
 @pytest.fixture

@@ -12,11 +12,11 @@ import anyio.lowlevel
 import anyio.to_thread
 import pytest
 
-from bridge._gates import CallGate, Signal, ThreadGate
-from bridge._runners import Link, _AnyioLink
-from bridge._sync_channels import Inbox, Outbox
-
-from .wsgi_to_asgi_helpers import TIMEOUT, eventually
+from bridge._runners import Link
+from bridge._runners.channels import Inbox, Outbox
+from bridge._runners.threads import _AnyioLink
+from bridge._runners.wakeups import CallGate, Signal, ThreadGate
+from tests.wsgi_to_asgi.helpers import TIMEOUT, eventually
 
 pytestmark = pytest.mark.anyio
 

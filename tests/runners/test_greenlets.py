@@ -25,9 +25,9 @@ import pytest
 from greenlet import getcurrent
 
 import bridge
-from bridge._greenlet import MAX_IDLE, GreenletRunner
 from bridge._runners import CURRENT_LINK, Link, running_on_asyncio
-from tests.wsgi_to_asgi_helpers import (
+from bridge._runners.greenlets import MAX_IDLE, GreenletRunner
+from tests.wsgi_to_asgi.helpers import (
     TIMEOUT,
     Body,
     Exchange,
@@ -43,6 +43,10 @@ pytestmark = pytest.mark.anyio
 CHUNK = 64 * 1024
 
 
+#: bridge's own code, by the package's directory (never by a name a checkout may also have).
+BRIDGE_DIR = os.path.dirname(bridge.__file__) + os.sep
+
+
 @pytest.fixture(autouse=True)
 def no_bridge_thread(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Greenlet mode never starts a thread: no ``Thread.start()`` is called from bridge's code.
@@ -55,7 +59,7 @@ def no_bridge_thread(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     def record(thread: threading.Thread) -> None:
         frame = sys._getframe(1)
         while frame is not None:
-            if f"{os.sep}bridge{os.sep}" in frame.f_code.co_filename:
+            if frame.f_code.co_filename.startswith(BRIDGE_DIR):
                 started.append(thread.name)
             frame = frame.f_back  # type: ignore[assignment]
         start(thread)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bridge._thread_pool import ThreadPool
+from bridge._runners.thread_pool import ThreadPool
 
 #: A spawn delay that never runs out during a test: only the policy's other rules start threads.
 NEVER = 60.0

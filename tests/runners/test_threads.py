@@ -11,7 +11,7 @@ import anyio
 import pytest
 
 from bridge._runners import Link, ThreadRunner
-from tests.wsgi_to_asgi_helpers import eventually
+from tests.wsgi_to_asgi.helpers import eventually
 
 pytestmark = pytest.mark.anyio
 

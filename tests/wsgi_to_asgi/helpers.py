@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -14,18 +15,18 @@ from wsgiref.validate import validator
 import anyio
 
 import bridge
+import bridge._runners
+import bridge._wsgi_to_asgi
+from bridge._runners.thread_pool import ThreadPool
 
 TIMEOUT = 10.0
-BRIDGE_FILES = (
-    "_wsgi_to_asgi.py",
-    "_wsgi_responder.py",
-    "_wsgi_response.py",
-    "_runners.py",
-    "_sync_channels.py",
-    "_gates.py",
-    "_thread_pool.py",
-    "_wsgi_io.py",
+#: Where WsgiToAsgi's code lives: its own package and the runners', by directory, not by name.
+BRIDGE_DIRS = tuple(
+    os.path.dirname(package.__file__ or "") + os.sep
+    for package in (bridge._wsgi_to_asgi, bridge._runners)
 )
+#: The code a pool thread runs between jobs: it runs no request there.
+POOL_LOOP = frozenset({ThreadPool._serve.__code__, ThreadPool._next_job.__code__})
 
 Message = dict[str, Any]
 
@@ -219,9 +220,9 @@ def _busy_threads() -> list[str]:
         current = frame
         while current is not None and ident != me:
             code = current.f_code
-            if code.co_filename.endswith("_thread_pool.py"):
+            if code in POOL_LOOP:
                 break  # between jobs: the innermost bridge frame is the pool's own loop
-            if code.co_filename.endswith(BRIDGE_FILES):
+            if code.co_filename.startswith(BRIDGE_DIRS):
                 busy.append(str(ident))
                 break
             current = current.f_back

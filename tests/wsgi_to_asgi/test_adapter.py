@@ -17,7 +17,7 @@ from wsgiref.types import StartResponse, WSGIEnvironment
 import pytest
 
 import bridge
-from tests.wsgi_to_asgi_helpers import (
+from tests.wsgi_to_asgi.helpers import (
     Body,
     Exchange,
     body_messages,
@@ -96,7 +96,7 @@ async def test_pep3333_environ_is_built_from_the_scope_with_wsgi_keys() -> None:
     assert seen["wsgi.multithread"] is True
     assert seen["wsgi.multiprocess"] is False
     assert seen["wsgi.errors"].errors is sys.stderr  # seen through the validator's wrapper
-    assert seen["wsgi.file_wrapper"] is bridge._wsgi_io.FileWrapper
+    assert seen["wsgi.file_wrapper"] is bridge._wsgi_to_asgi.wsgi_io.FileWrapper
     assert seen["asgi.scope"] is scope
 
 

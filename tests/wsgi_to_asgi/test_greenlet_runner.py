@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 import bridge
-from tests import test_wsgi_to_asgi, test_wsgi_to_asgi_files, test_wsgi_to_asgi_streams
-from tests.test_greenlet import no_bridge_thread
-from tests.test_wsgi_to_asgi_files import data_file
+from tests.runners.test_greenlets import no_bridge_thread
+from tests.wsgi_to_asgi import test_adapter, test_server_task, test_wsgi_io
+from tests.wsgi_to_asgi.test_wsgi_io import data_file
 
 pytestmark = pytest.mark.anyio
 
@@ -47,7 +47,7 @@ THREAD_ONLY = {
     "test_issue3_no_thread_outlives_aborted_requests_on_asyncio": _WATCHES_THREADS,
 }
 
-_MODULES = (test_wsgi_to_asgi, test_wsgi_to_asgi_files, test_wsgi_to_asgi_streams)
+_MODULES = (test_adapter, test_wsgi_io, test_server_task)
 _COLLECTED = {
     name: test
     for module in _MODULES

@@ -20,8 +20,10 @@ import anyio.lowlevel
 import pytest
 
 import bridge
-from bridge._wsgi_responder import Responder
-from tests.wsgi_to_asgi_helpers import (
+from bridge._runners import Inbox, Outbox
+from bridge._runners.wakeups import ThreadGate
+from bridge._wsgi_to_asgi.server_task import ServerTask
+from tests.wsgi_to_asgi.helpers import (
     TIMEOUT,
     Body,
     Exchange,
@@ -49,15 +51,20 @@ def endless(chunk: bytes = b"x" * CHUNK) -> Iterator[bytes]:
         yield chunk
 
 
+#: The code of a worker thread sleeping on a gate, and of the channel calls that do so.
+GATE_WAIT = ThreadGate.wait.__code__
+CHANNEL_CALLS = {"put": Outbox.put.__code__, "take": Inbox.take.__code__}
+
+
 def worker_blocked_in(function: str) -> bool:
-    """Whether a thread sleeps on a gate (``_gates.*.wait``) under ``_sync_channels.<function>``."""
+    """Whether a thread sleeps on a gate (``ThreadGate.wait``) under ``Outbox.put`` or
+    ``Inbox.take`` (found by code object, never by file name)."""
     for frame in sys._current_frames().values():
-        if not (frame.f_code.co_name == "wait" and frame.f_code.co_filename.endswith("_gates.py")):
+        if frame.f_code is not GATE_WAIT:
             continue
         current: Any = frame.f_back
         while current is not None:
-            code = current.f_code
-            if code.co_name == function and code.co_filename.endswith("_sync_channels.py"):
+            if current.f_code is CHANNEL_CALLS[function]:
                 return True
             current = current.f_back
     return False
@@ -205,7 +212,7 @@ async def test_issue3_app_starts_before_the_upload_ends() -> None:
 
 async def test_issue3_upload_read_ahead_is_bounded() -> None:
     """Issue 3 'Request body': memory stays bounded; the pump reads at most a window ahead."""
-    from bridge._wsgi_responder import RECEIVE_WINDOW
+    from bridge._wsgi_to_asgi.server_task import RECEIVE_WINDOW
 
     size = 64 * 1024
     total = 40
@@ -719,12 +726,13 @@ def _echo_streamed(environ: WSGIEnvironment, start_response: StartResponse) -> I
 
 
 def _requests_of(adapter: bridge.WsgiToAsgi, garbage: list[Any]) -> int:
-    """How many of ``adapter``'s per-request objects (its responders) ``garbage`` holds.
+    """How many of ``adapter``'s per-request objects (its server tasks) ``garbage`` holds.
 
     Only this adapter's: other tests' objects (a retired thread pool, a failed request's
     traceback) may turn into garbage while this test runs.
     """
-    return sum(1 for item in garbage if isinstance(item, Responder) and item._owner is adapter)
+    settings = adapter._settings
+    return sum(1 for item in garbage if isinstance(item, ServerTask) and item._settings is settings)
 
 
 async def test_issue3_a_streamed_upload_leaves_no_reference_cycle() -> None:

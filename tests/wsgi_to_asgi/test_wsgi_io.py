@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import bridge
-from bridge._wsgi_io import FileWrapper, WsgiInput, regular_file
-from tests.wsgi_to_asgi_helpers import Exchange, http_scope, serve, threads_in_bridge, wsgi
+from bridge._wsgi_to_asgi.wsgi_io import FileWrapper, WsgiInput, regular_file
+from tests.wsgi_to_asgi.helpers import Exchange, http_scope, serve, threads_in_bridge, wsgi
 
 PATHSEND = {"http.response.pathsend": {}}
 

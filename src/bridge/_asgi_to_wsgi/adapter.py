@@ -1,22 +1,17 @@
-"""Serve an ASGI application from any PEP 3333 (WSGI) server: :class:`AsgiToWsgi`.
+"""Serve an ASGI application from any PEP 3333 (WSGI) server: the app object :class:`AsgiToWsgi`.
 
 The app object is immutable and holds only options. What it needs at run time (a lease on the
-process's private loop, the lifespan and the set of running requests) lives in a :class:`Runtime`
-created on first use in each process; a process forked after first use gets its own, so each
-worker owns its loop and its app state. Each request is a :class:`~bridge._responder.Responder`
-on the WSGI thread and an :class:`~bridge._exchange.Exchange` on the loop (see that module for
-the threading of one request, and :mod:`bridge._loop` for the loop).
+process's private loop, the lifespan and the set of running requests) lives in a
+:class:`~.runtime.Runtime` created on first use in each process; a process forked after first
+use gets its own, so each worker owns its loop and its app state. Each request is a
+:class:`~.server_call.ServerCall` on the WSGI thread and an :class:`~.app_task.AppTask` on the
+loop (see the package docstring for the theory of operation).
 """
 
 from __future__ import annotations
 
-import concurrent.futures
-import logging
-import math
 import os
-import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Literal
 from wsgiref.types import StartResponse, WSGIEnvironment
@@ -24,31 +19,14 @@ from wsgiref.types import StartResponse, WSGIEnvironment
 from asgiref.compatibility import guarantee_single_callable
 from asgiref.typing import ASGI3Application
 
-from ._errors import LifespanError, ServerError
-from ._exchange import Exchange
-from ._lifespan import Lifespan, LifespanMode
-from ._loop import BACKENDS, REGISTRY, resolve_backend
-from ._responder import Responder
+from .._errors import ServerError
+from .._private_loop import BACKENDS, REGISTRY, resolve_backend
+from .lifespan import LifespanMode
+from .options import Options, check_choice, check_seconds, check_size
+from .runtime import Runtime
+from .server_call import ServerCall
 
-__all__ = ["AsgiToWsgi", "Options", "Runtime"]
-
-_logger = logging.getLogger("bridge.asgi")
-#: How long ``close()`` waits for cancelled requests to end, after ``shutdown_timeout``.
-_CANCEL_WAIT = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class Options:
-    """The validated options of one :class:`AsgiToWsgi` (see its docstring)."""
-
-    lifespan: LifespanMode
-    startup_timeout: float
-    shutdown_timeout: float
-    request_timeout: float | None
-    background_timeout: float
-    disconnect_grace: float
-    send_window: int
-    backend: str
+__all__ = ["AsgiToWsgi"]
 
 
 class AsgiToWsgi:
@@ -99,16 +77,16 @@ class AsgiToWsgi:
         if not callable(app):
             raise TypeError(f"app must be an ASGI application (a callable), got {app!r}")
         options = Options(
-            lifespan=_choice("lifespan", lifespan, ("auto", "on", "off")),  # type: ignore[arg-type]
-            startup_timeout=_seconds("startup_timeout", startup_timeout),
-            shutdown_timeout=_seconds("shutdown_timeout", shutdown_timeout),
+            lifespan=check_choice("lifespan", lifespan, ("auto", "on", "off")),  # type: ignore[arg-type]
+            startup_timeout=check_seconds("startup_timeout", startup_timeout),
+            shutdown_timeout=check_seconds("shutdown_timeout", shutdown_timeout),
             request_timeout=None
             if request_timeout is None
-            else _seconds("request_timeout", request_timeout),
-            background_timeout=_seconds("background_timeout", background_timeout),
-            disconnect_grace=_seconds("disconnect_grace", disconnect_grace),
-            send_window=_size("send_window", send_window),
-            backend=resolve_backend(_choice("backend", backend, ("auto", *BACKENDS))),
+            else check_seconds("request_timeout", request_timeout),
+            background_timeout=check_seconds("background_timeout", background_timeout),
+            disconnect_grace=check_seconds("disconnect_grace", disconnect_grace),
+            send_window=check_size("send_window", send_window),
+            backend=resolve_backend(check_choice("backend", backend, ("auto", *BACKENDS))),
         )
         object.__setattr__(self, "_app", guarantee_single_callable(app))  # type: ignore[no-untyped-call]
         object.__setattr__(self, "_options", options)
@@ -135,7 +113,7 @@ class AsgiToWsgi:
         runtime = self._slot.runtime
         if runtime is None or not runtime.ready or runtime.pid != os.getpid():
             runtime = self._runtime(raise_failure=False)
-        return Responder(runtime, environ).respond(start_response)
+        return ServerCall(runtime, environ).respond(start_response)
 
     def startup(self) -> None:
         """Start the loop and run lifespan startup now instead of at the first request.
@@ -186,125 +164,3 @@ class _Slot:
     def __init__(self) -> None:
         self.runtime: Runtime | None = None
         self.closed_pid: int | None = None
-
-
-class Runtime:
-    """What one AsgiToWsgi owns in one process: a loop lease, its lifespan, running requests."""
-
-    def __init__(self, app: ASGI3Application, options: Options) -> None:
-        self.app = app
-        self.options = options
-        self.pid = os.getpid()
-        #: Startup finished and not closed; read without a lock on every request.
-        self.ready = False
-        self.closed = False
-        #: Loop side: set once close() began; new requests are refused.
-        self.closing = False
-        #: Loop side: the exchanges whose app task is running.
-        self.exchanges: set[Exchange] = set()
-        self._warned: set[str] = set()
-        self._drained: concurrent.futures.Future[None] | None = None
-        self._lock = threading.Lock()
-        self._lease = REGISTRY.acquire(options.backend, self.close)
-        self.loop = self._lease.loop
-        self.lifespan = Lifespan(
-            app,
-            self.loop,
-            mode=options.lifespan,
-            startup_timeout=options.startup_timeout,
-            shutdown_timeout=options.shutdown_timeout,
-        )
-
-    def start(self, *, raise_failure: bool) -> None:
-        """Run lifespan startup (once; concurrent callers wait for it), then serve requests.
-
-        :raises LifespanError: startup failed and ``raise_failure`` is true.
-        """
-        try:
-            self.lifespan.startup()
-        except LifespanError:
-            if raise_failure:
-                raise
-        finally:
-            with self._lock:
-                self.ready = not self.closed
-
-    def close(self) -> None:
-        """Wait for running requests, run lifespan shutdown, release the loop; idempotent."""
-        with self._lock:
-            if self.closed:
-                return
-            self.closed = True
-            self.ready = False
-        try:
-            self._drain()
-            self.lifespan.shutdown()
-        finally:
-            self._lease.release()
-
-    def warn_dropped(self, names: list[str]) -> None:
-        """Log one warning per hop-by-hop response header name the app sent (loop side)."""
-        for name in names:
-            if name not in self._warned:
-                self._warned.add(name)
-                _logger.warning("dropped the hop-by-hop response header %r (PEP 3333)", name)
-
-    def task_done(self, exchange: Exchange) -> None:
-        """Forget a finished request; the last one ends a pending drain (loop side)."""
-        self.exchanges.discard(exchange)
-        self._check_drained()
-
-    def _drain(self) -> None:
-        """Wait up to ``shutdown_timeout`` for running requests, then cancel what is left."""
-        drained: concurrent.futures.Future[None] = concurrent.futures.Future()
-        try:
-            self.loop.call_soon(self._watch_drain, drained)
-        except RuntimeError:
-            return  # the loop is gone, and every task with it
-        try:
-            drained.result(self.options.shutdown_timeout)
-        except TimeoutError:
-            self.loop.call_soon(self._cancel_all)
-            try:
-                drained.result(_CANCEL_WAIT)
-            except TimeoutError:
-                _logger.error("requests still running after being cancelled at close()")
-
-    def _watch_drain(self, drained: concurrent.futures.Future[None]) -> None:
-        self.closing = True
-        self._drained = drained
-        self._check_drained()
-
-    def _check_drained(self) -> None:
-        if self._drained is not None and not self.exchanges and not self._drained.done():
-            self._drained.set_result(None)
-
-    def _cancel_all(self) -> None:
-        count = len(self.exchanges)
-        _logger.warning("cancelling %d request task(s) still running at close()", count)
-        for exchange in list(self.exchanges):
-            exchange.cancel()
-
-
-def _choice(name: str, value: object, allowed: tuple[str, ...]) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {allowed!r}, got {value!r}")
-    return value
-
-
-def _seconds(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__}")
-    if not (value > 0 and math.isfinite(value)):
-        raise ValueError(f"{name} must be a positive finite number of seconds, got {value!r}")
-    return float(value)
-
-
-def _size(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int (bytes), got {type(value).__name__}")
-    if value < 0:
-        raise ValueError(f"{name} must be zero or more bytes, got {value!r}")
-    return value

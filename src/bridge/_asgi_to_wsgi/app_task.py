@@ -1,79 +1,176 @@
-"""The ASGI ``receive`` and ``send`` of one request: protocol checks and items for the WSGI side.
+"""One request of :class:`~bridge.AsgiToWsgi`, its half facing the ASGI app: :class:`AppTask`.
 
-:class:`Channel` holds the state both halves of a request share (see :mod:`bridge._exchange`
-for the theory of operation and the queue items) and runs on the loop thread only, except for
-the fields ``queue``, ``taken`` and ``drain_event``.
+The app task runs on the private loop: it calls the app with its ``receive`` and ``send``, checks
+each message against the ASGI HTTP spec, and hands the response to the WSGI thread through the
+request's :class:`~.handoff.Handoff`. See the package docstring for the whole request.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-import queue
 from collections import deque
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-from asgiref.typing import ASGIReceiveEvent, ASGISendEvent
-
-from ._errors import ApplicationError, ClientDisconnected
-from ._loop import Event
-from ._translate import (
+from .._errors import ApplicationError, ClientDisconnected, ServerError
+from .._translate import (
     asgi_headers_to_wsgi,
     response_content_length,
     response_has_body,
     status_line,
 )
-from ._types import WsgiHeaders
+from .handoff import READ, READ_AHEAD, Chunk, Failed, Handoff, PathSend, Start
 
 if TYPE_CHECKING:
-    from ._asgi_to_wsgi import Runtime
+    from asgiref.typing import ASGIReceiveEvent, ASGISendEvent, HTTPScope
 
-__all__ = [
-    "BODY", "FAILED", "FILE", "READ", "READ_AHEAD", "RESPONSE", "START", "Channel", "Steps",
-]  # fmt: skip
+    from .._private_loop import Event
+    from .runtime import Runtime
 
-#: Queue item tags (loop -> WSGI thread); see :mod:`bridge._exchange`.
-START, RESPONSE, BODY, FILE, READ, FAILED = range(6)
-#: Request body bytes the WSGI thread reads ahead of the app's ``receive()`` calls.
-READ_AHEAD = 256 * 1024
+__all__ = ["AppTask", "Steps"]
+
+_logger = logging.getLogger("bridge.asgi")
 
 
-class Channel:
-    """The app's side of one request's hand-off: ``receive``, ``send`` and the item queue."""
+class AppTask:
+    """One request's ASGI app task and the callbacks its WSGI side schedules (loop thread only).
+
+    :param runtime: the adapter's runtime in this process (app, loop, options, running tasks).
+    :param scope: the request's ``http`` scope.
+    :param handoff: the request's hand-off to the WSGI thread.
+    :param eof: whether the request has no body at all.
+    """
 
     __slots__ = (
-        "_body_sent", "_buffered", "_chunks", "_complete", "_data_event", "_declared",
-        "_disconnected", "_end_event", "_eof", "_has_body", "_loop", "_options", "_reading",
-        "_request_ended", "_runtime", "_scope", "_start", "_started", "_terminal", "consumed",
-        "drain_event", "queue", "sent", "taken",
+        "_began", "_body_sent", "_buffered", "_cancel", "_chunks", "_complete", "_data_event",
+        "_declared", "_disconnected", "_end_event", "_eof", "_finished", "_handoff", "_has_body",
+        "_loop", "_options", "_reading", "_request_ended", "_runtime", "_scope", "_start",
+        "_started", "_terminal", "_timer",
     )  # fmt: skip
 
-    def __init__(self, runtime: Runtime, scope: Any, *, eof: bool) -> None:
+    def __init__(self, runtime: Runtime, scope: HTTPScope, handoff: Handoff, *, eof: bool) -> None:
         self._runtime = runtime
         self._loop = runtime.loop
         self._options = runtime.options
         self._scope = scope
-        #: Items for the WSGI thread (see :mod:`bridge._exchange`).
-        self.queue: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
-        #: Response body bytes the WSGI side has taken; written by the WSGI side only.
-        self.taken = 0
-        #: Response body bytes the app has sent; written by the loop side only.
-        self.sent = 0
-        #: Request body bytes the app has received; written by the loop side only.
-        self.consumed = 0
-        #: Set while a sender waits for the WSGI side; written by the loop side only.
-        self.drain_event: Event | None = None
-        # Loop side only from here on.
-        self._start: tuple[str, WsgiHeaders] | None = None
+        self._handoff = handoff
+        self._cancel: Callable[[], None] | None = None
+        self._timer: Callable[[], None] | None = None
+        self._began = self._finished = False
+        # Response state: a start the app sent, kept until it suspends or sends a body.
+        self._start: Start | None = None
         self._started = self._complete = self._terminal = False
         self._disconnected = self._request_ended = self._reading = False
         self._has_body = True
         self._declared: int | None = None
         self._body_sent = self._buffered = 0
+        # Request body chunks read by the WSGI side, not yet received by the app.
         self._chunks: deque[bytes] = deque()
         self._eof = eof
         self._data_event: Event | None = None
         self._end_event: Event | None = None
+
+    # --- the task ------------------------------------------------------------------------------
+
+    def begin(self) -> None:
+        """Start the app's task, or refuse the request if the adapter is closing."""
+        if self._runtime.closing:
+            self._post_failure(ServerError("the AsgiToWsgi adapter is closing"))
+            return
+        self._runtime.tasks.add(self)
+        self._cancel = self._loop.start_task(self._run)
+
+    async def _run(self) -> None:
+        self._began = True
+        if self._finished:
+            return  # cancelled before it started (trio runs it anyway)
+        try:
+            app = self._runtime.app(cast("Any", self._scope), self.receive, self.send)
+            await Steps(app, self._suspended)
+        except Exception as exc:
+            self._app_failed(exc)
+        else:
+            if not (self._complete or self._disconnected):
+                started = self._started or self._start is not None
+                sent = "without completing" if started else "without starting"
+                self._app_failed(ApplicationError(f"the ASGI app returned {sent} the response"))
+        finally:
+            self._finish()
+
+    def _suspended(self) -> None:
+        """The app awaits something: hand over a pending start, or time its background work."""
+        if self._start is not None:
+            self._flush_start()
+        elif self._terminal and self._timer is None:
+            timeout = self._options.background_timeout
+            self._timer = self._loop.call_later(timeout, self._background_timed_out)
+
+    def _finish(self) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        if not (self._terminal or self._disconnected):
+            self._post_failure(ServerError("the ASGI app was cancelled: the adapter closed"))
+        self._stop_timer()
+        self._runtime.task_done(self)
+
+    def _app_failed(self, exc: Exception) -> None:
+        if not (self._terminal or self._disconnected):
+            self._post_failure(exc)
+        elif not isinstance(exc, OSError):
+            after = "after its response ended" if self._terminal else "after the client left"
+            _logger.error("the ASGI app raised %s", after, exc_info=exc)
+
+    def _post_failure(self, exc: Exception) -> None:
+        self._terminal = self._complete = True
+        self._start = None
+        self._handoff.put(Failed(exc))
+
+    def cancel(self) -> None:
+        """Cancel the app's task if it still runs."""
+        if self._cancel is not None and not self._finished:
+            self._cancel()
+            if not self._began:
+                self._finish()  # asyncio never runs a task cancelled before its first step
+
+    def _stop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer()
+            self._timer = None
+
+    def _background_timed_out(self) -> None:
+        timeout = self._options.background_timeout
+        _logger.warning("cancelled background work still running %s seconds after", timeout)
+        self.cancel()
+
+    # --- callbacks from the WSGI thread (through call_soon) -----------------------------------
+
+    def on_body(self, data: bytes, more: bool, last: bool) -> None:
+        """The WSGI side read a request body chunk; ``last``: the last one of this ``READ``."""
+        if last:
+            self._reading = False
+        if data:
+            self._chunks.append(data)
+            self._buffered += len(data)
+        self._eof = not more
+        if self._data_event is not None:
+            self._data_event.set()
+
+    def on_timeout(self) -> None:
+        """The app missed ``request_timeout``: disconnect it and cancel its task at once."""
+        self.on_wsgi_gone()
+        self.cancel()
+
+    def on_wsgi_gone(self) -> None:
+        """The server closed the response early, or the WSGI side failed: disconnect the app."""
+        if self._disconnected or (self._terminal and not self._finished):
+            return  # already gone, or a complete response whose task does background work
+        self._disconnected = True
+        self._wake_all()
+        if not self._finished:
+            self._stop_timer()
+            self._timer = self._loop.call_later(self._options.disconnect_grace, self.cancel)
 
     # --- the ASGI receive and send callables ----------------------------------------------------
 
@@ -93,7 +190,7 @@ class Channel:
         if self._chunks or not self._request_ended:
             body = self._chunks.popleft() if self._chunks else b""
             self._buffered -= len(body)
-            self.consumed += len(body)
+            self._handoff.consumed += len(body)
             more = bool(self._chunks) or not self._eof
             if more and self._buffered <= READ_AHEAD // 2:
                 self._request_read()
@@ -106,7 +203,7 @@ class Channel:
     def _request_read(self) -> None:
         if not (self._reading or self._eof):
             self._reading = True
-            self.queue.put((READ,))
+            self._handoff.put(READ)
 
     async def send(self, message: ASGISendEvent) -> None:
         """The app's ``send``: hand a response message to the WSGI thread.
@@ -143,11 +240,11 @@ class Channel:
             self._runtime.warn_dropped(translated.dropped)
         self._declared = response_content_length(headers)
         self._has_body = response_has_body(status, self._scope["method"])
-        self._start = (line, translated.headers)  # posted by _suspended() or with the body
+        self._start = Start(line, translated.headers, b"", True)  # handed over by _suspended()
 
     def _flush_start(self) -> None:
         if self._start is not None and not self._disconnected:
-            self.queue.put((START, *self._start))
+            self._handoff.put(self._start)
             self._start = None
             self._started = True
 
@@ -162,21 +259,25 @@ class Channel:
         self._check_length(len(body), more)
         if not self._has_body:
             body = b""
-        self.sent += len(body)
+        must_wait = self._handoff.count_sent(len(body))
         self._post_body(body, more)
-        if more and self.sent - self.taken > self._options.send_window:
-            await self._wait_drained()
+        if more and must_wait:
+            await self._handoff.wait_for_room()
+            if self._disconnected:
+                raise ClientDisconnected("the client disconnected while the response was sent")
 
     def _post_body(self, body: bytes, more: bool) -> None:
         if not more:
             self._end_response()
         start = self._start
-        if start is not None:
+        if start is not None:  # the first body goes with the start, as one item
             self._start = None
             self._started = True
-            self.queue.put((RESPONSE, *start, body, more))
+            start.body = body
+            start.more = more
+            self._handoff.put(start)
         elif body or not more:
-            self.queue.put((BODY, body, more))
+            self._handoff.put(Chunk(body, more))
 
     def _send_path(self, fields: Mapping[str, Any]) -> None:
         if self._start is None and not self._started:
@@ -188,7 +289,7 @@ class Channel:
             self._post_body(b"", False)
             return
         self._end_response()
-        self.queue.put((FILE, self._start, path))
+        self._handoff.put(PathSend(self._start, path))
         self._start = None
         self._started = True
 
@@ -208,20 +309,11 @@ class Channel:
             message = f"response body ended after {self._body_sent} bytes"
             raise ApplicationError(f"{message} but its content-length is {declared}")
 
-    async def _wait_drained(self) -> None:
-        self.drain_event = event = self._loop.new_event()
-        try:
-            if self.sent - self.taken > self._options.send_window:
-                await event.wait()
-        finally:
-            self.drain_event = None
-        if self._disconnected:
-            raise ClientDisconnected("the client disconnected while the response was sent")
-
     def _wake_all(self) -> None:
-        for event in (self._data_event, self.drain_event, self._end_event):
+        for event in (self._data_event, self._end_event):
             if event is not None:
                 event.set()
+        self._handoff.wake_sender()
 
 
 class Steps:

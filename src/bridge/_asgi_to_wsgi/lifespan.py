@@ -36,8 +36,8 @@ from asgiref.typing import (
     LifespanScope,
 )
 
-from ._errors import ApplicationError, LifespanError
-from ._loop import Event, LoopThread
+from .._errors import ApplicationError, LifespanError
+from .._private_loop import Event, LoopThread
 
 __all__ = ["Lifespan", "LifespanMode"]
 

@@ -10,15 +10,12 @@ waiting for a reader that is gone.
 from __future__ import annotations
 
 import weakref
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Protocol, cast
 from wsgiref.types import StartResponse
 
-from ._channel import BODY, FAILED, FILE
+from .handoff import Chunk, Failed, Item, PathSend
 
-if TYPE_CHECKING:
-    from ._responder import Responder
-
-__all__ = ["CHUNK", "ResponseBody"]
+__all__ = ["CHUNK", "ResponseBody", "ResponseSource"]
 
 #: Bytes read from ``wsgi.input`` per ``receive()``, and per block of a pathsend file.
 CHUNK = 65536
@@ -26,30 +23,52 @@ CHUNK = 65536
 COALESCE = 16384
 
 
+class ResponseSource(Protocol):
+    """Where a :class:`ResponseBody` gets its items: the request's ``ServerCall``."""
+
+    def next_item(self) -> Item:
+        """Wait for the app's next response item (see ``ServerCall.next_item``)."""
+
+    def ready_item(self) -> Item | None:
+        """The next response item if one is queued already, else ``None``."""
+
+    def take(self, size: int) -> None:
+        """Record that ``size`` body bytes were taken."""
+
+    def abandon(self) -> None:
+        """Tell the app the client went away."""
+
+    def open_file(self, path: str) -> IO[bytes]:
+        """Open a pathsend file."""
+
+    def error_body(self, start_response: StartResponse, exc: Exception) -> bytes:
+        """Answer ``exc`` with an error response; return its body."""
+
+
 class ResponseBody:
     """The PEP 3333 response iterable: yields each chunk as soon as the app sends it."""
 
     __slots__ = (
-        "__weakref__", "_done", "_file", "_finalizer", "_pending", "_responder",
-        "_start_response", "_stashed", "_yielded",
+        "__weakref__", "_done", "_file", "_finalizer", "_pending", "_source", "_start_response",
+        "_stashed", "_yielded",
     )  # fmt: skip
 
     def __init__(
         self,
-        responder: Responder,
+        source: ResponseSource,
         start_response: StartResponse,
         first: bytes,
         file: IO[bytes] | None = None,
     ) -> None:
-        self._responder = responder
+        self._source = source
         self._start_response = start_response
         self._pending = first
         self._file = file
         self._done = file is not None
         self._yielded = False
-        self._stashed: tuple[Any, ...] | None = None  # an item taken early, served next
+        self._stashed: Item | None = None  # an item taken early, served next
         #: Tells the app the client left if the server drops us unfinished without close().
-        self._finalizer = None if self._done else weakref.finalize(self, responder.abandon)
+        self._finalizer = None if self._done else weakref.finalize(self, source.abandon)
 
     def __iter__(self) -> ResponseBody:
         return self
@@ -64,7 +83,7 @@ class ResponseBody:
             self._set_done()
             if self._yielded:
                 raise
-            return self._responder.error_body(self._start_response, exc)
+            return self._source.error_body(self._start_response, exc)
         self._yielded = True
         return chunk
 
@@ -74,11 +93,11 @@ class ResponseBody:
             return chunk
         while not self._done:
             item = self._next_item()
-            if item[0] == FILE:
+            if type(item) is PathSend:
                 self._set_done()
-                self._file = self._responder.open_file(item[2])
+                self._file = self._source.open_file(item.path)
                 break
-            chunk = self._take_body(item)
+            chunk = self._take_body(cast("Chunk", item))  # after the start: body or path
             if chunk:
                 return self._join_ready(chunk) if len(chunk) < COALESCE else chunk
         if self._file is not None:
@@ -87,20 +106,20 @@ class ResponseBody:
                 return block
         raise StopIteration
 
-    def _next_item(self) -> tuple[Any, ...]:
+    def _next_item(self) -> Item:
         item, self._stashed = self._stashed, None
         if item is None:
-            return self._responder.next_item()
-        if item[0] == FAILED:
-            raise item[1]
+            return self._source.next_item()
+        if type(item) is Failed:
+            raise item.error
         return item
 
-    def _take_body(self, item: tuple[Any, ...]) -> bytes:
-        """Account for a ``BODY`` item and return its bytes."""
-        self._responder.take(len(item[1]))
-        if not item[2]:
+    def _take_body(self, item: Chunk) -> bytes:
+        """Account for a :class:`~.handoff.Chunk` and return its bytes."""
+        self._source.take(len(item.body))
+        if not item.more:
             self._set_done()
-        return item[1]  # type: ignore[no-any-return]
+        return item.body
 
     def _join_ready(self, chunk: bytes) -> bytes:
         """Append the small body chunks the app has already sent (SSE events, say) to ``chunk``.
@@ -112,12 +131,12 @@ class ResponseBody:
         size = len(chunk)
         while size < COALESCE and not self._done:
             try:
-                item = self._responder.ready_item()
+                item = self._source.ready_item()
             except Exception as exc:  # a failed body read: raised by the next call
-                item = (FAILED, exc)
+                item = Failed(exc)
             if item is None:
                 break
-            if item[0] != BODY:
+            if type(item) is not Chunk:
                 self._stashed = item  # served by the next call, after these bytes
                 break
             data = self._take_body(item)
@@ -137,4 +156,4 @@ class ResponseBody:
             self._file.close()
         if not self._done:
             self._set_done()
-            self._responder.abandon()
+            self._source.abandon()

@@ -1,10 +1,10 @@
-"""The WSGI side of one request: start the app's task, wait for its items, answer the server.
+"""One request of :class:`~bridge.AsgiToWsgi`, its half facing the WSGI server: :class:`ServerCall`.
 
-A :class:`Responder` runs on the server's thread (see :mod:`bridge._exchange` for the whole
-request). It builds the scope, schedules the app's task, then blocks on the exchange's queue; it
-reads ``wsgi.input`` when the app asks, calls ``start_response``, and returns ``[body]`` for a
-short response or a :class:`~bridge._response_body.ResponseBody` that yields the chunks as they
-come. While it blocks it is listed in the loop's ``waiting`` set, so a loop that stops first (a
+A server call runs on the server's thread (see the package docstring for the whole request). It
+builds the scope, schedules the app's task, then blocks on the request's hand-off; it reads
+``wsgi.input`` when the app asks, calls ``start_response``, and returns ``[body]`` for a short
+response or a :class:`~.response_body.ResponseBody` that yields the chunks as they come. While
+it blocks, its hand-off is listed in the loop's ``waiting`` set, so a loop that stops first (a
 ``close()`` racing the request) fails the wait with :class:`ServerError` instead of hanging it.
 
 ``request_timeout`` bounds every wait for the app, but not a ``wsgi.input.read()`` in progress:
@@ -20,11 +20,10 @@ import logging
 import queue
 from collections.abc import Callable, Iterable, Mapping
 from time import monotonic
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, cast
 from wsgiref.types import StartResponse, WSGIEnvironment
 
-from ._channel import FAILED, FILE, READ, READ_AHEAD, START
-from ._errors import (
+from .._errors import (
     ApplicationError,
     ApplicationTimeout,
     BridgeError,
@@ -33,26 +32,32 @@ from ._errors import (
     LifespanError,
     ServerError,
 )
-from ._exchange import Exchange
-from ._response_body import CHUNK, ResponseBody
-from ._translate import asgi_headers_to_wsgi, build_scope, error_response, status_line
-from ._types import WsgiHeaders
+from .._translate import asgi_headers_to_wsgi, build_scope, error_response, status_line
+from .app_task import AppTask
+from .handoff import READ_AHEAD, Failed, Handoff, Item, PathSend, ReadBody, Start
+from .response_body import CHUNK, ResponseBody
 
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
 
-    from ._asgi_to_wsgi import Runtime
+    from .runtime import Runtime
 
-__all__ = ["Responder"]
+__all__ = ["ServerCall"]
 
 _logger = logging.getLogger("bridge.asgi")
 _EXTENSIONS: Mapping[str, dict[object, object]] = {"http.response.pathsend": {}}
 
 
-class Responder:
-    """One request on the WSGI thread (see the module docstring)."""
+class ServerCall:
+    """One request on the WSGI server's thread (see the module docstring).
 
-    __slots__ = ("_deadline", "_environ", "_loop", "_read", "_remaining", "_runtime", "exchange")
+    :param runtime: the adapter's runtime in this process.
+    :param environ: the request's PEP 3333 environ.
+    """
+
+    __slots__ = (
+        "_deadline", "_environ", "_handoff", "_loop", "_read", "_remaining", "_runtime", "_task",
+    )  # fmt: skip
 
     def __init__(self, runtime: Runtime, environ: WSGIEnvironment) -> None:
         self._runtime = runtime
@@ -61,7 +66,8 @@ class Responder:
         self._deadline: float | None = None
         self._remaining: int | None = 0  # body bytes left to read; None: read to EOF
         self._read = 0  # body bytes read so far
-        self.exchange: Exchange | None = None
+        self._handoff = Handoff(runtime.loop, send_window=runtime.options.send_window)
+        self._task: AppTask | None = None
 
     def respond(self, start_response: StartResponse) -> Iterable[bytes]:
         """Run the request through the app; return the PEP 3333 response iterable.
@@ -72,15 +78,15 @@ class Responder:
         try:
             self._submit()
             item = self.next_item()
-            if item[0] == FILE:
-                return self._file_response(item[1], item[2], start_response)
-            start_response(item[1], item[2])
-            if item[0] == START:
-                return ResponseBody(self, start_response, b"")
-            if item[4]:
-                self.take(len(item[3]))
-                return ResponseBody(self, start_response, item[3])
-            return [item[3]]
+            if type(item) is PathSend:
+                return self._file_response(item, start_response)
+            start = cast("Start", item)  # a response begins with its start (or a path send)
+            start_response(start.status, start.headers)
+            if not start.more:
+                return [start.body]
+            if start.body:
+                self.take(len(start.body))
+            return ResponseBody(self, start_response, start.body)
         except Exception as exc:
             self.abandon()
             return [self.error_body(start_response, exc)]
@@ -95,84 +101,69 @@ class Responder:
         scope = build_scope(environ, extensions=_EXTENSIONS)
         if lifespan.supported:
             scope["state"] = dict(lifespan.state)
-        self.exchange = exchange = Exchange(runtime, scope, eof=remaining == 0)
+        self._task = task = AppTask(runtime, scope, self._handoff, eof=remaining == 0)
         timeout = runtime.options.request_timeout
         if timeout is not None:
             self._deadline = monotonic() + timeout
         try:
-            self._loop.call_soon(exchange.begin)
+            self._loop.call_soon(task.begin)
         except RuntimeError as exc:
             raise ServerError("the AsgiToWsgi event loop has stopped") from exc
 
-    def next_item(self) -> tuple[Any, ...]:
+    def next_item(self) -> Item:
         """Wait for the app's next response item, serving body reads meanwhile.
 
         :raises ApplicationTimeout: ``request_timeout`` passed.
         :raises ServerError: the loop stopped before the app answered.
         :raises Exception: what the app raised, or the protocol error it made.
         """
-        get = cast("Exchange", self.exchange).queue.get
+        handoff = self._handoff
         waiting = self._loop.waiting
         while True:
-            waiting.add(self)
+            waiting.add(handoff)
             try:
                 if self._loop.stopped:
-                    self.loop_stopped()  # after the loop's own sweep: fail this wait here
-                item = get() if self._deadline is None else self._get_until(get, self._deadline)
+                    handoff.loop_stopped()  # after the loop's own sweep: fail this wait here
+                item = handoff.get() if self._deadline is None else self._get_until(self._deadline)
             finally:
-                waiting.discard(self)
-            if item[0] == READ:
+                waiting.discard(handoff)
+            if type(item) is ReadBody:
                 self._read_ahead()
-            elif item[0] == FAILED:
-                raise item[1]
+            elif type(item) is Failed:
+                raise item.error
             else:
                 return item
 
-    def ready_item(self) -> tuple[Any, ...] | None:
+    def ready_item(self) -> Item | None:
         """Return the next response item if the app has already queued one, else ``None``.
 
-        Serves body reads meanwhile, like :meth:`next_item`; a ``FAILED`` item is returned, not
-        raised (the caller first hands over what it already has).
+        Serves body reads meanwhile, like :meth:`next_item`; a :class:`Failed` item is returned,
+        not raised (the caller first hands over what it already has).
         """
-        exchange = cast("Exchange", self.exchange)
         while True:
-            try:
-                item = exchange.queue.get_nowait()
-            except queue.Empty:
-                return None
-            if item[0] != READ:
+            item = self._handoff.get_nowait()
+            if type(item) is not ReadBody:
                 return item
             self._read_ahead()
 
-    def _get_until(self, get: Callable[..., tuple[Any, ...]], deadline: float) -> tuple[Any, ...]:
+    def _get_until(self, deadline: float) -> Item:
         try:
-            return get(timeout=max(deadline - monotonic(), 0.0))
+            return self._handoff.get(timeout=max(deadline - monotonic(), 0.0))
         except queue.Empty:
-            self._call_soon(cast("Exchange", self.exchange).on_timeout)
+            self._call_soon(cast("AppTask", self._task).on_timeout)
             timeout = self._runtime.options.request_timeout
             raise ApplicationTimeout(
                 f"the ASGI app did not respond within {timeout} seconds"
             ) from None
 
-    def loop_stopped(self) -> None:
-        """Fail the wait in :meth:`next_item`: the loop stopped (any thread)."""
-        error = ServerError("the AsgiToWsgi event loop stopped before the app answered")
-        cast("Exchange", self.exchange).queue.put((FAILED, error))
-
     def take(self, size: int) -> None:
         """Record that the WSGI side took ``size`` body bytes; wake a waiting sender."""
-        exchange = cast("Exchange", self.exchange)
-        exchange.taken += size
-        if (
-            exchange.drain_event is not None
-            and exchange.sent - exchange.taken <= self._runtime.options.send_window // 2
-        ):
-            self._call_soon(exchange.on_taken)
+        self._handoff.take(size)
 
     def abandon(self) -> None:
         """Tell the app the server closed the response early (the client went away)."""
-        if self.exchange is not None:
-            self._call_soon(self.exchange.on_wsgi_gone)
+        if self._task is not None:
+            self._call_soon(self._task.on_wsgi_gone)
 
     def open_file(self, path: str) -> IO[bytes]:
         """Open a pathsend file; a missing or unreadable file is the app's fault.
@@ -202,11 +193,10 @@ class Responder:
         start_response(status_line(status), wsgi_headers, exc_info)
         return b"" if method == "HEAD" else body
 
-    def _file_response(
-        self, start: tuple[str, WsgiHeaders], path: str, start_response: StartResponse
-    ) -> Iterable[bytes]:
-        file = self.open_file(path)
-        start_response(*start)
+    def _file_response(self, item: PathSend, start_response: StartResponse) -> Iterable[bytes]:
+        file = self.open_file(item.path)
+        start = cast("Start", item.start)  # the first item: the start comes with it
+        start_response(start.status, start.headers)
         file_wrapper = self._environ.get("wsgi.file_wrapper")
         if file_wrapper is not None:
             return file_wrapper(file, CHUNK)  # type: ignore[no-any-return]
@@ -214,12 +204,13 @@ class Responder:
 
     def _read_ahead(self) -> None:
         """Read body chunks until ``READ_AHEAD`` bytes wait for the app, or the body ends."""
-        exchange = cast("Exchange", self.exchange)
+        task = cast("AppTask", self._task)
+        handoff = self._handoff
         while True:
             data, more = self._read_chunk()
             self._read += len(data)
-            last = not more or self._read - exchange.consumed >= READ_AHEAD
-            self._call_soon(exchange.on_body, data, more, last)
+            last = not more or self._read - handoff.consumed >= READ_AHEAD
+            self._call_soon(task.on_body, data, more, last)
             if last:
                 return
 

@@ -1,53 +1,11 @@
-"""The private event loop: one loop thread per process and backend, shared by every AsgiToWsgi.
+"""An event loop running forever in its own daemon thread: :class:`LoopThread` and its backends.
 
-Theory of operation
-===================
-A WSGI server calls the app from its own threads (one in a Gunicorn sync worker, many in gthread,
-Waitress or mod_wsgi). ASGI apps need a running event loop. bridge keeps exactly one loop per
-process and backend (``asyncio``, ``uvloop`` or ``trio``), running forever in a daemon thread named
-``bridge-<backend>-loop``; every :class:`~bridge.AsgiToWsgi` of the process and every WSGI thread
-share it.
-
-Who may call what, from where:
-
-==================  =================  ========================================================
-method              called from        what it does
-==================  =================  ========================================================
-``call_soon``       any thread         schedule a plain callback on the loop (one wake-up)
-``call_soon_local`` the loop thread    schedule a callback for the next loop iteration
-``call_later``      the loop thread    run a callback after a delay; returns its cancel function
-``spawn``           the loop thread    start a task; returns a function that cancels it
-``start_task``      the loop thread    ``spawn`` without bookkeeping, for per-request tasks
-``waiting``         any thread         the set of :class:`Waiter` objects a stop must fail
-``new_event``       any thread         a native event, set and awaited on the loop only
-``stop``            any other thread   cancel every task, stop the loop, join the thread
-==================  =================  ========================================================
-
-A thread that blocks waiting for the loop adds a :class:`Waiter` to ``waiting`` first and
-checks ``stopped`` after: when the loop thread ends (stopped, or its tasks ignored cancellation)
-it sets ``stopped`` and calls ``loop_stopped()`` on every waiter, so no wait outlives the loop.
-
-Lifetime: :data:`REGISTRY` hands out :class:`Lease` objects. The first lease of a backend starts
-its loop thread (lazily: never at import or in a constructor); releasing the last lease stops the
-loop and joins its thread. At interpreter exit (:mod:`atexit`) every lease still held is given
-its ``on_exit`` callback (each AsgiToWsgi runs its lifespan shutdown there), then every loop is
-stopped and joined.
-
-Fork: a process forked after first use (Gunicorn ``--preload``, Passenger) inherits the registry
-but not the loop threads. ``os.register_at_fork(after_in_child=...)`` gives the child a fresh
-lock and empty tables, and the pid recorded in the registry catches forks that bypass that hook.
-The parent's loops, leases and lock are kept in a list, never used, never closed and never
-garbage-collected (their destructors would close file descriptors the parent still uses), so the
-child starts its own loop without acquiring any lock some parent thread may have held.
-
-The registry is the only module-level mutable state in bridge: "one loop per process" is process
-state by definition.
+See the package docstring (:mod:`bridge._private_loop`) for who may call what, from where.
 """
 
 from __future__ import annotations
 
 import asyncio
-import atexit
 import contextlib
 import logging
 import os
@@ -56,7 +14,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from importlib.util import find_spec
 from typing import Any, Protocol, TypeVarTuple, Unpack
 
-__all__ = ["BACKENDS", "REGISTRY", "Event", "Lease", "LoopThread", "Waiter", "resolve_backend"]
+__all__ = ["BACKENDS", "LOOP_CLASSES", "Event", "LoopThread", "Waiter", "resolve_backend"]
 
 _Ts = TypeVarTuple("_Ts")
 _logger = logging.getLogger("bridge.asgi")
@@ -304,101 +262,9 @@ class _TrioLoopThread(LoopThread):
         return self._trio.Event()
 
 
-_LOOP_CLASSES: dict[str, type[LoopThread]] = {
+#: The loop class of each backend.
+LOOP_CLASSES: dict[str, type[LoopThread]] = {
     "asyncio": LoopThread,
     "uvloop": _UvloopLoopThread,
     "trio": _TrioLoopThread,
 }
-
-
-class Lease:
-    """A claim on a running loop; the loop stops when its last lease is released."""
-
-    def __init__(self, registry: Registry, loop: LoopThread, on_exit: Callable[[], None]) -> None:
-        self.loop = loop
-        self.on_exit = on_exit
-        self._registry = registry
-
-    def release(self) -> None:
-        """Give the loop back; idempotent. Stops and joins the loop if this was its last lease."""
-        self._registry.release(self)
-
-
-class Registry:
-    """The process's loop threads, by backend, with the leases that keep them running."""
-
-    def __init__(self) -> None:
-        self._pid = os.getpid()
-        self._lock = threading.RLock()
-        self._loops: dict[str, LoopThread] = {}
-        self._leases: dict[Lease, None] = {}
-        self._orphans: list[object] = []
-
-    def lock(self) -> threading.RLock:
-        """Return this process's registry lock (a fresh one after a fork)."""
-        if self._pid != os.getpid():
-            self.after_fork_in_child()
-        return self._lock
-
-    def acquire(self, backend: str, on_exit: Callable[[], None]) -> Lease:
-        """Return a lease on this process's ``backend`` loop, starting the loop if needed.
-
-        :param backend: one of :data:`BACKENDS`.
-        :param on_exit: called at interpreter exit if the lease is still held then.
-        """
-        with self.lock():
-            loop = self._loops.get(backend)
-            if loop is None:
-                loop = _LOOP_CLASSES[backend]()
-                loop.start()
-                self._loops[backend] = loop
-            lease = Lease(self, loop, on_exit)
-            self._leases[lease] = None
-            return lease
-
-    def running(self) -> list[LoopThread]:
-        """Return this process's running loops, in :data:`BACKENDS` order (for ``await_``)."""
-        with self.lock():
-            return [self._loops[backend] for backend in BACKENDS if backend in self._loops]
-
-    def release(self, lease: Lease) -> None:
-        """Drop ``lease``; stop its loop (outside the lock) when no lease uses it any more."""
-        with self.lock():
-            if self._leases.pop(lease, False) is False:
-                return
-            loop = lease.loop
-            last = all(other.loop is not loop for other in self._leases)
-            if last and self._loops.get(loop.backend) is loop:
-                del self._loops[loop.backend]
-        if last:
-            loop.stop()
-
-    def after_fork_in_child(self) -> None:
-        """Forget the parent's loops without touching them (see the module docstring)."""
-        self._orphans.append((self._lock, self._loops, self._leases))
-        self._pid = os.getpid()
-        self._lock = threading.RLock()
-        self._loops = {}
-        self._leases = {}
-
-    def close_all(self) -> None:
-        """Run every held lease's ``on_exit``, then stop every loop (at interpreter exit)."""
-        with self.lock():
-            leases = list(self._leases)
-        for lease in leases:
-            try:
-                lease.on_exit()
-            except Exception:
-                _logger.exception("error while closing an AsgiToWsgi at exit")
-            lease.release()
-        with self.lock():
-            loops = list(self._loops.values())
-            self._loops.clear()
-        for loop in loops:
-            loop.stop()
-
-
-#: The one registry of the process.
-REGISTRY = Registry()
-os.register_at_fork(after_in_child=REGISTRY.after_fork_in_child)
-atexit.register(REGISTRY.close_all)

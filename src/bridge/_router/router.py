@@ -1,38 +1,6 @@
-"""Route requests by path prefix to WSGI and ASGI apps side by side, one route at a time.
+"""The router itself: :class:`Router` (an ASGI app) and :class:`RouterWsgi` (``router.wsgi``).
 
-:class:`Router` is the gradual-migration tool: an ASGI app (and, as ``router.wsgi``, a WSGI app)
-that sends each request to the app mounted at the longest matching path prefix, whichever
-interface that app speaks. A legacy Flask or Django app keeps serving everything it serves today
-(``fallback=legacy``) while new ASGI routes take over prefixes one by one (the strangler fig)::
-
-    router = bridge.Router({"/api/v2": fastapi_app, "/static": static_wsgi_app}, fallback=flask_app)
-    application = router.wsgi
-    # uvicorn mysite:router          (ASGI server)
-    # gunicorn mysite:application    (WSGI server; Gunicorn imports names, not attributes)
-
-Theory of operation
-===================
-* **Detection.** Each app is classified once, in ``__init__``: an ASGI 3 app is an async callable
-  taking ``(scope, receive, send)``, a WSGI app a sync callable taking ``(environ,
-  start_response)``. :class:`AsgiApp` and :class:`WsgiApp` override detection; anything else is
-  a ``TypeError`` naming the prefix and the object. A nested :class:`Router` (or its ``.wsgi``)
-  is native on both sides.
-* **Matching** is by whole path segments, longest prefix first, on the path relative to the
-  incoming ``root_path`` (``SCRIPT_NAME``): ``/api`` matches ``/api`` and ``/api/x``, never
-  ``/apiary``; ``/`` matches everything. ASGI matches the decoded ``path``; WSGI matches
-  ``PATH_INFO`` (the same bytes, as latin-1).
-* **Mounting.** The app at ``/api`` sees ``root_path`` grown by ``/api`` with ``path`` unchanged
-  (ASGI: ``path`` includes ``root_path``), or ``SCRIPT_NAME`` grown and ``PATH_INFO`` shrunk
-  (WSGI; ``PATH_INFO`` is ``""`` for ``/api`` itself, as in Werkzeug).
-* **Interfaces.** Each app is called natively on its own side; only across sides is it wrapped,
-  by one shared :class:`~bridge.WsgiToAsgi` (ASGI router -> WSGI apps) or one shared
-  :class:`~bridge.AsgiToWsgi` (``router.wsgi`` -> ASGI apps), both built in ``__init__`` (where
-  they start nothing). The shared wrapper finds its target under the private ``scope``/``environ``
-  key ``bridge.router.app``. An app the user wrapped already is unwrapped on the other side.
-* **Fallback** (see ``_router_replay``): a 404 from the matched app is held back and the request
-  replayed to ``fallback``, request body included up to ``replay_body_limit`` bytes.
-* **Lifespan** (see ``_router_lifespan``): fanned out once to each distinct ASGI app.
-* **WebSocket** scopes go to ASGI apps only; a WSGI target closes before accepting (403).
+See the package docstring (:mod:`bridge._router`) for the rules they share.
 """
 
 from __future__ import annotations
@@ -50,21 +18,12 @@ from asgiref.typing import (
     WWWScope,
 )
 
-from ._asgi_to_wsgi import AsgiToWsgi
-from ._router_lifespan import run_lifespan
-from ._router_replay import AsgiReplay, WsgiReplay
-from ._router_table import (
-    AsgiApp,
-    Mount,
-    WsgiApp,
-    build_table,
-    distinct_asgi,
-    make_mount,
-    match,
-    split_root,
-)
-from ._translate import error_response, status_line
-from ._wsgi_to_asgi import WsgiToAsgi
+from .._asgi_to_wsgi import AsgiToWsgi
+from .._translate import error_response, status_line
+from .._wsgi_to_asgi import WsgiToAsgi
+from .lifespan import run_lifespan
+from .replay import AsgiReplay, WsgiReplay
+from .table import AsgiApp, Mount, Table, WsgiApp, build_table, make_mount, match, split_root
 
 __all__ = ["AsgiApp", "Router", "RouterWsgi", "WsgiApp"]
 
@@ -108,13 +67,16 @@ class Router:
             raise TypeError(f"replay_body_limit must be an int, got {replay_body_limit!r}")
         if replay_body_limit < 0:
             raise ValueError(f"replay_body_limit must be >= 0, got {replay_body_limit!r}")
-        self._table = build_table(routes)  # in the order given: lifespan order
-        self._mounts = tuple(sorted(self._table, key=lambda m: len(m.prefix), reverse=True))
-        self._fallback = None if fallback is None else make_mount("", fallback, "fallback")
-        self._replay_body_limit = replay_body_limit
-        self._lifespan_apps = distinct_asgi(self._table, self._fallback, wsgi_side=False)
+        self._table = table = Table(
+            build_table(routes),
+            None if fallback is None else make_mount("", fallback, "fallback"),
+            replay_body_limit,
+        )
+        self._mounts = table.longest_first
+        self._fallback = table.fallback
+        self._lifespan_apps = table.distinct_asgi(wsgi_side=False)
         self._to_asgi = WsgiToAsgi(_dispatch_wsgi, **_options("wsgi_to_asgi", wsgi_to_asgi))
-        self._wsgi = RouterWsgi(self, _options("asgi_to_wsgi", asgi_to_wsgi))
+        self._wsgi = RouterWsgi(self, table, _options("asgi_to_wsgi", asgi_to_wsgi))
 
     @property
     def wsgi(self) -> RouterWsgi:
@@ -126,7 +88,7 @@ class Router:
         return self, self._wsgi
 
     def __repr__(self) -> str:
-        prefixes = [mount.prefix or "/" for mount in self._table]
+        prefixes = [mount.prefix or "/" for mount in self._table.mounts]
         return f"<Router {prefixes!r} fallback={self._fallback is not None}>"
 
     async def __call__(
@@ -150,7 +112,7 @@ class Router:
         if self._fallback is None or scope["type"] != "http" or mount.same_app(self._fallback):
             await self._call(mount, child, receive, send)
             return
-        replay = AsgiReplay(receive, send, self._replay_body_limit)
+        replay = AsgiReplay(receive, send, self._table.replay_body_limit)
         await self._call(mount, child, replay.receive, replay.send)
         if replay.should_replay():
             await self._call(self._fallback, cast("WWWScope", dict(scope)), replay.replayed, send)
@@ -202,13 +164,17 @@ class RouterWsgi:
     (its loop starts at the first request or :meth:`startup`); :meth:`close` closes it.
 
     :param router: the router whose table this serves.
+    :param table: that router's table.
+    :param asgi_to_wsgi: keyword options of the shared :class:`~bridge.AsgiToWsgi`.
     """
 
-    def __init__(self, router: Router, asgi_to_wsgi: Mapping[str, Any]) -> None:
+    def __init__(self, router: Router, table: Table, asgi_to_wsgi: Mapping[str, Any]) -> None:
         self.router: Final = router
-        self._asgi_apps = distinct_asgi(router._table, router._fallback, wsgi_side=True)
+        self._table = table
+        self._mounts = table.longest_first
+        self._asgi_apps = table.distinct_asgi(wsgi_side=True)
         self._to_wsgi = AsgiToWsgi(_AsgiDispatch(self._asgi_apps), **asgi_to_wsgi)
-        mounts = (*router._table, *([router._fallback] if router._fallback else []))
+        mounts = table.every_mount()
         nested = {id(m.wsgi): m.wsgi for m in mounts if isinstance(m.wsgi, RouterWsgi)}
         self._nested: tuple[RouterWsgi, ...] = tuple(nested.values())
 
@@ -221,21 +187,20 @@ class RouterWsgi:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """Serve one request: route by ``PATH_INFO`` below ``SCRIPT_NAME``."""
-        router = self.router
-        found = match(router._mounts, environ.get("PATH_INFO", ""), wsgi=True)
+        fallback = self._table.fallback
+        found = match(self._mounts, environ.get("PATH_INFO", ""), wsgi=True)
         if found is None:
-            if router._fallback is None:
+            if fallback is None:
                 return _wsgi_error(start_response, 404)
-            return self._call(router._fallback, dict(environ), start_response)
+            return self._call(fallback, dict(environ), start_response)
         mount, rest = found
         script_name = environ.get("SCRIPT_NAME", "").rstrip("/") + mount.wsgi_prefix
         child = {**environ, "SCRIPT_NAME": script_name, "PATH_INFO": rest}
-        if router._fallback is None or mount.same_app(router._fallback):
+        if fallback is None or mount.same_app(fallback):
             return self._call(mount, child, start_response)
-        replay = WsgiReplay(environ, start_response, router._replay_body_limit)
+        replay = WsgiReplay(environ, start_response, self._table.replay_body_limit)
         child["wsgi.input"] = replay.input
         result = self._call(mount, child, replay.start_response)
-        fallback = router._fallback
         return replay.finish(result, lambda env, sr: self._call(fallback, env, sr))
 
     def _call(

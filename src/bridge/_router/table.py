@@ -17,17 +17,17 @@ from wsgiref.types import WSGIApplication
 from asgiref.sync import iscoroutinefunction
 from asgiref.typing import ASGI3Application, WWWScope
 
-from ._asgi_to_wsgi import AsgiToWsgi
-from ._wsgi_to_asgi import WsgiToAsgi
+from .._asgi_to_wsgi import AsgiToWsgi
+from .._wsgi_to_asgi import WsgiToAsgi
 
 __all__ = [
     "AsgiApp",
     "Mount",
     "NativeForms",
+    "Table",
     "WsgiApp",
     "build_table",
     "detect",
-    "distinct_asgi",
     "make_mount",
     "match",
     "normalize_prefix",
@@ -185,6 +185,41 @@ def _pairs(routes: object) -> list[tuple[object, object]]:
     return cast("list[tuple[object, object]]", pairs)
 
 
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A router's validated routes, shared by its ASGI side and by ``router.wsgi``.
+
+    :param mounts: the routes in the order given (the lifespan order).
+    :param fallback: the app for unmatched requests and for replayed 404s, if any.
+    :param replay_body_limit: request (and held 404) bytes kept per request for a replay.
+    """
+
+    mounts: tuple[Mount, ...]
+    fallback: Mount | None
+    replay_body_limit: int
+
+    @property
+    def longest_first(self) -> tuple[Mount, ...]:
+        """The mounts by prefix length, longest first: the order :func:`match` needs."""
+        return tuple(sorted(self.mounts, key=lambda m: len(m.prefix), reverse=True))
+
+    def every_mount(self) -> tuple[Mount, ...]:
+        """The mounts, then the fallback if there is one."""
+        return (*self.mounts, *([self.fallback] if self.fallback else []))
+
+    def distinct_asgi(self, *, wsgi_side: bool) -> tuple[tuple[str, ASGI3Application], ...]:
+        """Return ``(label, app)`` for each distinct ASGI app the lifespan must reach, in order.
+
+        :param wsgi_side: only apps that ``router.wsgi`` reaches through AsgiToWsgi (no WSGI
+            form).
+        """
+        found: dict[int, tuple[str, ASGI3Application]] = {}
+        for mount in self.every_mount():
+            if mount.asgi is not None and not (wsgi_side and mount.wsgi is not None):
+                found.setdefault(id(mount.asgi), (mount.label, mount.asgi))
+        return tuple(found.values())
+
+
 def make_mount(prefix: str, app: object, label: str) -> Mount:
     """Return the table entry of ``app`` at ``prefix`` (normalised), detecting its interface."""
     asgi, wsgi = detect(app, label)
@@ -211,17 +246,3 @@ def split_root(scope: WWWScope) -> tuple[str, str]:
     if root and (path == root or path.startswith(root + "/")):
         return root, path[len(root) :]
     return root, path
-
-
-def distinct_asgi(
-    mounts: Sequence[Mount], fallback: Mount | None, *, wsgi_side: bool
-) -> tuple[tuple[str, ASGI3Application], ...]:
-    """Return ``(label, app)`` for each distinct ASGI app the lifespan must reach, in order.
-
-    :param wsgi_side: only apps that ``router.wsgi`` reaches through AsgiToWsgi (no WSGI form).
-    """
-    found: dict[int, tuple[str, ASGI3Application]] = {}
-    for mount in (*mounts, *([fallback] if fallback else [])):
-        if mount.asgi is not None and not (wsgi_side and mount.wsgi is not None):
-            found.setdefault(id(mount.asgi), (mount.label, mount.asgi))
-    return tuple(found.values())

@@ -1,10 +1,10 @@
 """Byte-bounded channels between sync code and the event loop: :class:`Outbox` and :class:`Inbox`.
 
 The sync side (a worker thread or greenlet) reaches the loop only through its
-:class:`~bridge._runners.Link`. Items travel through a ``collections.deque`` (documented
+:class:`~.base.Link`. Items travel through a ``collections.deque`` (documented
 thread-safe for ``append`` and ``popleft``) without any hand-over: a wake-up crosses to the
 other side only when that side sleeps, and a full (or empty) window blocks the sync side on a
-:class:`~bridge._gates.Gate` that the loop opens. Hysteresis keeps the wake-ups rare: a blocked
+:class:`~.wakeups.Gate` that the loop opens. Hysteresis keeps the wake-ups rare: a blocked
 side resumes only once the window is half free (or half full), so a steady stream costs one
 thread wake-up per half window, not one per item.
 
@@ -30,8 +30,8 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
-from ._gates import Gate, Signal
-from ._runners import Link
+from .base import Link
+from .wakeups import Gate, Signal
 
 __all__ = ["Inbox", "Outbox"]
 

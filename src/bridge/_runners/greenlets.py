@@ -1,6 +1,6 @@
 """Run sync code in a greenlet on the event-loop thread: :class:`GreenletRunner`.
 
-The :class:`~bridge._runners.Runner` behind ``WsgiToAsgi(app, runner="greenlet")``. No thread
+The :class:`~.base.Runner` behind ``WsgiToAsgi(app, runner="greenlet")``. No thread
 hand-off: the app runs on the loop thread itself, and only ever waits by switching to the loop.
 
 Theory of operation
@@ -35,10 +35,10 @@ never be ended, and would keep that thread's main greenlet alive too).
 The child runs in the request task's own contextvars (``gr_context`` is the task's context, as
 in SQLAlchemy's ``greenlet_spawn``): the app sees the task's values, and a coroutine it awaits
 sees the app's (Flask's request context included), as with the thread runner, whose coroutines
-run in the worker's context. :data:`~bridge._runners.CURRENT_LINK` is set in the child for the
+run in the worker's context. :data:`~.base.CURRENT_LINK` is set in the child for the
 length of the job and reset when it ends.
 
-Cancellation follows :meth:`~bridge._runners.Runner.run`: ``afunc`` is never interrupted (on
+Cancellation follows :meth:`~.base.Runner.run`: ``afunc`` is never interrupted (on
 asyncio it runs as a task of its own, which a native ``Task.cancel()`` of the request does not
 reach; on trio it is awaited in a shield); the first cancellation calls ``on_cancel`` (the
 request stops its channels, so the app's waits end), the child is driven to its end (the app's
@@ -62,8 +62,9 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import anyio
 
-from ._errors import ApplicationError
-from ._runners import CURRENT_LINK, Link, Runner, Started, running_on_asyncio
+from .._errors import ApplicationError
+from .base import CURRENT_LINK, Link, Runner, Started, nothing
+from .wakeups import running_on_asyncio
 
 __all__ = ["MAX_IDLE", "GreenletLink", "GreenletRunner"]
 
@@ -71,10 +72,6 @@ __all__ = ["MAX_IDLE", "GreenletLink", "GreenletRunner"]
 MAX_IDLE = 32
 
 _T = TypeVar("_T")
-
-
-def _nothing() -> None:
-    """The default ``on_cancel``: nothing to stop."""
 
 
 if TYPE_CHECKING:  # greenlet ships no type hints: the part used here
@@ -124,7 +121,7 @@ class GreenletLink(Link):
             raise value
         return value  # type: ignore[no-any-return]
 
-    def is_current(self) -> bool:
+    def in_own_greenlet(self) -> bool:
         """Whether the calling code runs in this link's request greenlet."""
         return getcurrent() is self._child
 
@@ -148,7 +145,7 @@ class GreenletRunner(Runner):
         self._idle = _IdleGreenlets()
 
     async def run(
-        self, func: Callable[[Link], _T], /, *, on_cancel: Callable[[], object] = _nothing
+        self, func: Callable[[Link], _T], /, *, on_cancel: Callable[[], object] = nothing
     ) -> _T:
         """Run ``func(link)`` in a request greenlet until it returns (see the module docstring).
 
@@ -266,7 +263,7 @@ class _Job(GreenletLink, Started[_T]):
             child.gr_context = None  # keep no request's contextvars alive
             self._idle.park(child)
 
-    async def finish(self, *, on_cancel: Callable[[], object] = _nothing) -> _T:
+    async def finish(self, *, on_cancel: Callable[[], object] = nothing) -> _T:
         """Serve the child's ``link.call`` requests until the job is done; return its result."""
         if not self.done:
             try:

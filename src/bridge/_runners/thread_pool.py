@@ -1,4 +1,4 @@
-"""Worker threads for :class:`~bridge._runners.ThreadRunner`: a small, bounded, lazy thread pool.
+"""Worker threads for :class:`~.threads.ThreadRunner`: a small, bounded, lazy thread pool.
 
 Why not ``anyio.to_thread`` or ``loop.run_in_executor``: a request needs one hand-off to a thread
 and one wake-up of the loop, and nothing else (no capacity-limiter task bookkeeping, no
@@ -237,6 +237,7 @@ def _close_at_exit(pool: ThreadPool) -> None:
         if alive is not None and alive.pid == os.getpid():
             alive.close()
 
-    # RuntimeError: already shutting down; the threads are daemons, nothing is lost.
+    # threading's own hook, run before it joins non-daemon threads (concurrent.futures uses it;
+    # atexit would run too late). RuntimeError: already shutting down; the threads are daemons.
     with contextlib.suppress(RuntimeError):
-        threading._register_atexit(close)  # type: ignore[attr-defined]
+        threading._register_atexit(close)  # type: ignore[attr-defined]  # noqa: SLF001

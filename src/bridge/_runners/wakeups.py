@@ -17,12 +17,10 @@ from __future__ import annotations
 import abc
 import asyncio
 import threading
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol
 
 import anyio
-
-if TYPE_CHECKING:
-    from ._runners import Link
 
 __all__ = [
     "CallGate", "Gate", "Signal", "ThreadGate", "current_asyncio_task", "running_on_asyncio",
@@ -109,18 +107,21 @@ class ThreadGate(Gate):
 
 
 class CallGate(Gate):
-    """A gate for sync code that waits through ``link.call`` (it runs on the loop thread)."""
+    """A gate for sync code that waits through ``link.call`` (it runs on the loop thread).
 
-    __slots__ = ("_link", "_open", "_signal")
+    :param call: the link's ``call``: runs a coroutine function on the loop until it returns.
+    """
 
-    def __init__(self, link: Link) -> None:
-        self._link = link
+    __slots__ = ("_call", "_open", "_signal")
+
+    def __init__(self, call: Callable[[Callable[[], Coroutine[Any, Any, None]]], None]) -> None:
+        self._call = call
         self._open = False
         self._signal = Signal()
 
     def wait(self) -> None:
         if not self._open:
-            self._link.call(self._wait_open)
+            self._call(self._wait_open)
         self._open = False
 
     async def _wait_open(self) -> None:

@@ -1,10 +1,9 @@
 """Serve a PEP 3333 (WSGI) application to ASGI servers: the app object :class:`WsgiToAsgi`.
 
 :class:`WsgiToAsgi` holds the options and the runner, and dispatches each ASGI connection by
-scope type: ``http`` to a short-lived :class:`~bridge._wsgi_responder.Responder` (the loop side
-of one request, which runs :class:`~bridge._wsgi_response.WsgiResponse` on the worker side),
-``lifespan`` and ``websocket`` to small answers here. See :mod:`bridge._wsgi_responder` for the
-theory of operation.
+scope type: ``http`` to a short-lived :class:`~.server_task.ServerTask` (which runs an
+:class:`~.app_call.AppCall` through the runner), ``lifespan`` and ``websocket`` to small answers
+here. See the package docstring (:mod:`bridge._wsgi_to_asgi`) for the theory of operation.
 """
 
 from __future__ import annotations
@@ -14,10 +13,9 @@ import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Literal
 
-from ._errors import ServerError
-from ._greenlet import GreenletRunner
-from ._runners import Runner, ThreadRunner
-from ._wsgi_responder import Responder
+from .._errors import ServerError
+from .._runners import Runner, ThreadRunner
+from .server_task import ServerTask, Settings
 
 if TYPE_CHECKING:
     from wsgiref.types import WSGIApplication
@@ -29,6 +27,15 @@ __all__ = ["WsgiToAsgi"]
 _logger = logging.getLogger("bridge.wsgi")
 
 
+def _make_runner(runner: str, max_threads: int) -> Runner:
+    """The runner the ``runner`` option names; the greenlet runner's module loads only here."""
+    if runner == "thread":
+        return ThreadRunner(max_threads=max_threads)
+    from .._runners.greenlets import GreenletRunner  # imports greenlet
+
+    return GreenletRunner()
+
+
 def _check_int(name: str, value: object, *, minimum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
@@ -37,11 +44,12 @@ def _check_int(name: str, value: object, *, minimum: int) -> None:
 
 
 class WsgiToAsgi:
-    """An ASGI 3 application that serves a PEP 3333 (WSGI) application.
+    """An ASGI 3 application that serves a PEP 3333 (WSGI) application, such as Flask or Django.
 
-    Immutable after ``__init__`` with one deliberate exception: the set of hop-by-hop response
-    header names already warned about, so that each is logged once per instance. Worker threads
-    add to it under a lock; it only grows, and it changes nothing but logging.
+    Serve it with any ASGI server (``uvicorn myproject.asgi:app``). Each request runs the WSGI
+    app in a worker thread (or a greenlet, see ``runner``); responses stream with bounded
+    memory, and the app's exceptions reach the server's log after a 500 answer. Creating it
+    starts nothing: the threads start with the first request.
 
     :param app: the WSGI application.
     :param max_threads: how many requests may run the app at once in this process (thread
@@ -78,14 +86,19 @@ class WsgiToAsgi:
         if runner not in ("thread", "greenlet"):
             raise ValueError(f"runner must be 'thread' or 'greenlet', got {runner!r}")
         self._app = app
-        self._send_window = send_window
-        self._max_request_body_size = max_request_body_size
-        self._duplicate_header_limit = duplicate_header_limit
-        self._runner: Runner = (
-            ThreadRunner(max_threads=max_threads) if runner == "thread" else GreenletRunner()
-        )
-        self._warned: set[str] = set()  # hop-by-hop header names already logged
+        # The one mutable part: hop-by-hop names already logged (once each per instance). It
+        # only grows, under a lock, and changes nothing but logging.
+        self._warned: set[str] = set()
         self._warned_lock = threading.Lock()
+        self._runner = _make_runner(runner, max_threads)
+        self._settings = Settings(
+            app=app,
+            runner=self._runner,
+            send_window=send_window,
+            max_request_body_size=max_request_body_size,
+            duplicate_header_limit=duplicate_header_limit,
+            warn_dropped=self._warn_dropped,
+        )
 
     @property
     def app(self) -> WSGIApplication:
@@ -102,7 +115,7 @@ class WsgiToAsgi:
         :raises Exception: the app's own exception, after answering 500 when nothing was sent.
         """
         if scope["type"] == "http":
-            await Responder(self, scope, receive, send).respond()
+            await ServerTask(self._settings, scope, receive, send).respond()
         elif scope["type"] == "lifespan":
             await _answer_lifespan(receive, send, self._runner)
         elif scope["type"] == "websocket":

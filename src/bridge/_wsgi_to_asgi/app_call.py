@@ -1,9 +1,10 @@
-"""Assemble one WSGI response into ASGI messages, on the app's worker side (PEP 3333 rules).
+"""One request of :class:`~bridge.WsgiToAsgi`, its half facing the WSGI app: :class:`AppCall`.
 
-:class:`WsgiResponse` is the worker side of :class:`~bridge._wsgi_responder.Responder`: it calls
-the app, is its ``start_response`` and ``write()``, pulls the iterable and calls ``close()``, all
-in the one thread (or greenlet) the runner gave it. It never awaits; it reaches the loop only
-through the :class:`~bridge._sync_channels.Outbox` and the request's :class:`~bridge._runners.Link`.
+The app call is the other half of a :class:`~.server_task.ServerTask`: it calls the app, is its
+``start_response`` and ``write()``, pulls the iterable and calls ``close()``, all in the one
+thread (or greenlet) the runner gave it, and assembles what the app produced into ASGI messages
+(PEP 3333 rules). It never awaits; it reaches the loop only through the
+:class:`~bridge._runners.Outbox` and the request's :class:`~bridge._runners.Link`.
 
 States, in order (``pending`` holds ASGI messages not yet handed to the loop)::
 
@@ -23,8 +24,8 @@ Messages leave in one of two ways:
   response never has one) and asks the loop side to start sending (``start_streaming``). The
   worker blocks only while the outbox window is full.
 
-A disconnect or a cancellation reaches the worker as :attr:`WsgiResponse.stopped`, set on the
-loop by :meth:`WsgiResponse.stop`, which also stops the outbox if there is one. The worker may
+A disconnect or a cancellation reaches the worker as :attr:`AppCall.stopped`, set on the
+loop by :meth:`AppCall.stop`, which also stops the outbox if there is one. The worker may
 make the outbox just after that: ``start_streaming``, which it schedules right after, then
 stops it on the loop, so the worker never waits for room that no sender will make.
 """
@@ -34,11 +35,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, cast
 
-from ._errors import ApplicationError, ClientDisconnected
-from ._runners import Link
-from ._sync_channels import Outbox
-from ._translate import response_has_body, response_start
-from ._wsgi_io import FileWrapper, regular_file
+from .._errors import ApplicationError, ClientDisconnected
+from .._runners import Link, Outbox
+from .._translate import response_has_body, response_start
+from .wsgi_io import FileWrapper, regular_file
 
 if TYPE_CHECKING:
     from wsgiref.types import WSGIApplication, WSGIEnvironment
@@ -46,19 +46,19 @@ if TYPE_CHECKING:
     from _typeshed import OptExcInfo
     from asgiref.typing import ASGISendEvent, HTTPResponseBodyEvent, HTTPResponsePathsendEvent
 
-    from ._types import AsgiHeaders
+    from .._types import AsgiHeaders
 
-__all__ = ["WsgiResponse"]
+__all__ = ["AppCall"]
 
 
 def _ignore(*args: object) -> None:
     """What a released response calls instead of the loop side (see :meth:`release`)."""
 
 
-class WsgiResponse:
+class AppCall:
     """The worker side of one request: run the app and turn what it produces into messages.
 
-    :param window: the window of the :class:`~bridge._sync_channels.Outbox` made for a
+    :param window: the window of the :class:`~bridge._runners.Outbox` made for a
         streamed response (the loop side sends what is put in it).
     :param method: the request method (``HEAD`` has no body).
     :param pathsend: whether the server supports ``http.response.pathsend``.

@@ -1,40 +1,6 @@
-"""Serve one HTTP request of :class:`~bridge.WsgiToAsgi` on the event loop: the loop side.
+"""One request of :class:`~bridge.WsgiToAsgi`, its half facing the ASGI server: :class:`ServerTask`.
 
-Theory of operation
-===================
-A :class:`Responder` holds one request's state and dies with it. Two sides share it:
-
-* the **loop side** (this module; the request task and its helper tasks, on the loop thread):
-  receives the first request message, builds the environ (``_translate.build_environ``), runs
-  the worker side through a :class:`~bridge._runners.Runner` and sends what it produced;
-* the **worker side** (:class:`~bridge._wsgi_response.WsgiResponse`, one worker thread): calls
-  the app, ``start_response``, ``write``, every ``next()`` and ``close()``, in that one thread.
-
-A short response costs one hand-off to the worker and back: the worker leaves every message in
-``pending`` and the request task sends them; no helper task exists. On the greenlet runner it
-costs no task group either: :meth:`~bridge._runners.Runner.start` runs the whole app before
-the request task has anything to await, and the task group opens only if the app is still
-running, or asked for a helper meanwhile (kept in ``_deferred`` until the group opens). Helper
-tasks start only when needed, in a task group that is cheap to enter (``asyncio.TaskGroup`` on
-asyncio, anyio's on trio):
-
-* the **sender**, started by the worker's first flush (a streamed response), is the only caller
-  of ``send()`` from then on; it sends what the worker puts in the outbox;
-* the **pump** is the only caller of ``receive()`` after the first message. It feeds body bytes
-  into an :class:`~bridge._sync_channels.Inbox` (read lazily by ``wsgi.input``, at most
-  ``RECEIVE_WINDOW`` bytes ahead) and, once the body is complete, waits for ``http.disconnect``.
-  It starts with the request when the body did not fit in the first message, or when the
-  response starts streaming.
-
-A disconnect (``http.disconnect``, or ``send()`` raising ``OSError``) or a cancellation stops
-both channels: the worker stops pulling the iterable before its next ``next()``, ``wsgi.input``
-and ``write()`` raise :class:`~bridge.ClientDisconnected`, and ``close()`` runs in the worker as
-on every other path. The request task always waits for the worker, even against a native
-asyncio ``Task.cancel()`` (see :meth:`~bridge._runners.Runner.run`), so no thread outlives it.
-
-Helpers never raise into the task group: a ``send()`` or ``receive()`` failing with anything but
-``OSError`` is kept and re-raised by the request task itself, so the server sees the original
-exception, not an exception group.
+It runs on the server's event loop (see the package docstring for the theory of operation).
 """
 
 from __future__ import annotations
@@ -42,22 +8,21 @@ from __future__ import annotations
 import asyncio
 import math
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from ._errors import ClientDisconnected, ClientError, RequestTooLarge
-from ._gates import Signal, current_asyncio_task
-from ._runners import Started, running_on_asyncio
-from ._sync_channels import Inbox
-from ._translate import build_environ, error_response
-from ._wsgi_io import FileWrapper, WsgiInput
-from ._wsgi_response import WsgiResponse
+from .._errors import ClientDisconnected, ClientError, RequestTooLarge
+from .._runners import Inbox, Runner, Signal, Started, current_asyncio_task, running_on_asyncio
+from .._translate import build_environ, error_response
+from .app_call import AppCall
+from .wsgi_io import FileWrapper, WsgiInput
 
 if TYPE_CHECKING:
-    from wsgiref.types import WSGIEnvironment
+    from wsgiref.types import WSGIApplication, WSGIEnvironment
 
     from asgiref.typing import (
         ASGIReceiveCallable,
@@ -67,9 +32,8 @@ if TYPE_CHECKING:
         HTTPScope,
     )
 
-    from ._wsgi_to_asgi import WsgiToAsgi
 
-__all__ = ["RECEIVE_WINDOW", "Responder"]
+__all__ = ["RECEIVE_WINDOW", "ServerTask", "Settings"]
 
 #: How many request body bytes the pump reads ahead of ``wsgi.input``.
 RECEIVE_WINDOW = 256 * 1024
@@ -86,26 +50,57 @@ def _client_gone() -> ClientDisconnected:
     return ClientDisconnected("the client disconnected before the request body was complete")
 
 
-class Responder:
-    """One HTTP request's loop side (see the module docstring).
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What every request of one :class:`~bridge.WsgiToAsgi` shares: the app, runner, options.
 
-    :param owner: the app object, for its options, app and runner.
+    :param app: the WSGI application.
+    :param runner: runs the app call beside the loop.
+    :param send_window: response bytes that may wait unsent before the app call pauses.
+    :param max_request_body_size: the largest request body accepted, or ``None``.
+    :param duplicate_header_limit: how often one request header may repeat.
+    :param warn_dropped: told the hop-by-hop response header names the app sent.
+    """
+
+    app: WSGIApplication
+    runner: Runner
+    send_window: int
+    max_request_body_size: int | None
+    duplicate_header_limit: int
+    warn_dropped: Callable[[Iterable[str]], None]
+
+
+class ServerTask:
+    """One HTTP request's half facing the ASGI server, on its loop (see the package docstring).
+
+    :param settings: what every request of the adapter shares.
     :param scope: the request's ``http`` scope.
     """
 
     __slots__ = (
-        "_body_size", "_deferred", "_failure", "_inbox", "_owner", "_pumping", "_receive",
-        "_response", "_scope", "_send", "_sender_finished", "_sender_signal", "_spawn",
+        "_app_call",
+        "_body_size",
+        "_deferred",
+        "_failure",
+        "_inbox",
+        "_pumping",
+        "_receive",
+        "_scope",
+        "_send",
+        "_sender_finished",
+        "_sender_signal",
+        "_settings",
+        "_spawn",
     )  # fmt: skip
 
     def __init__(
         self,
-        owner: WsgiToAsgi,
+        settings: Settings,
         scope: HTTPScope,
         receive: ASGIReceiveCallable,
         send: ASGISendCallable,
     ) -> None:
-        self._owner = owner
+        self._settings = settings
         self._scope = scope
         self._receive = receive
         self._send = send
@@ -117,12 +112,12 @@ class Responder:
         self._inbox: Inbox | None = None  # the request body still to come, if any
         self._spawn: _Spawn | None = None  # starts a helper task once a task group is open
         self._deferred: list[Callable[[], Coroutine[Any, Any, None]]] = []  # until then
-        self._response = WsgiResponse(
-            window=owner._send_window,
+        self._app_call = AppCall(
+            window=settings.send_window,
             method=scope["method"],
             pathsend=_PATHSEND in (scope.get("extensions") or {}),
             start_streaming=self._start_streaming,
-            warn_dropped=owner._warn_dropped,
+            warn_dropped=settings.warn_dropped,
         )
 
     async def respond(self) -> None:
@@ -139,7 +134,7 @@ class Responder:
             else:
                 error = await self._serve(environ)
         finally:
-            self._response.release()
+            self._app_call.release()
         if error is not None and not isinstance(error, ClientError):
             raise error
         if self._failure is not None:
@@ -157,8 +152,8 @@ class Responder:
         started: Started[None] | None = None
         error: Exception | None = None
         try:
-            owner = self._owner
-            started = owner._runner.start(partial(self._response.run, owner._app, environ))
+            settings = self._settings
+            started = settings.runner.start(partial(self._app_call.run, settings.app, environ))
         except Exception as exc:
             error = exc
         if not self._deferred and (started is None or started.done):
@@ -233,7 +228,7 @@ class Responder:
         return error
 
     def _build_environ(self, first: HTTPRequestEvent) -> WSGIEnvironment:
-        owner = self._owner
+        settings = self._settings
         body = first.get("body", b"")
         if first.get("more_body", False):
             self._inbox = Inbox(window=RECEIVE_WINDOW, first=body, complete=False)
@@ -246,12 +241,12 @@ class Responder:
             self._scope,
             wsgi_input=wsgi_input,
             wsgi_errors=sys.stderr,
-            duplicate_header_limit=owner._duplicate_header_limit,
+            duplicate_header_limit=settings.duplicate_header_limit,
         )
         length = int(environ["CONTENT_LENGTH"]) if "CONTENT_LENGTH" in environ else None
         wsgi_input.limit(length)
         self._body_size = len(body)
-        limit = owner._max_request_body_size
+        limit = settings.max_request_body_size
         if limit is not None and max(length or 0, self._body_size) > limit:
             raise RequestTooLarge(f"the request body is larger than {limit} bytes")
         environ["wsgi.file_wrapper"] = FileWrapper
@@ -259,7 +254,7 @@ class Responder:
 
     def _take(self) -> bytes:
         """``wsgi.input``'s source of bytes (worker side)."""
-        link = self._response.link
+        link = self._app_call.link
         assert link is not None
         assert self._inbox is not None
         return self._inbox.take(link)
@@ -284,7 +279,7 @@ class Responder:
 
     async def _pump(self) -> None:
         """Own ``receive()``: feed the body into the inbox, then wait for a disconnect."""
-        limit = self._owner._max_request_body_size
+        limit = self._settings.max_request_body_size
         inbox = self._inbox
         while True:
             if inbox is not None and not inbox.complete:
@@ -305,7 +300,7 @@ class Responder:
 
     def _disconnect(self) -> None:
         """Stop both channels: the client is gone or the request task is being cancelled."""
-        self._response.stop()
+        self._app_call.stop()
         if self._sender_signal is not None:
             self._sender_signal.notify()
         if self._inbox is not None and not self._inbox.complete:
@@ -314,8 +309,8 @@ class Responder:
     def _start_streaming(self) -> None:
         """Start the sender and the pump (called on the loop by the worker's first flush)."""
         self._sender_signal = Signal()
-        if self._response.stopped:  # cancelled or disconnected meanwhile: nothing will be sent
-            self._response.stop()  # stops the outbox too, which the worker made after it stopped
+        if self._app_call.stopped:  # cancelled or disconnected meanwhile: nothing will be sent
+            self._app_call.stop()  # stops the outbox too, which the worker made after it stopped
             return
         self._spawn_helper(partial(self._guard, self._send_loop))
         self._start_pump()
@@ -323,7 +318,7 @@ class Responder:
     async def _send_loop(self) -> None:
         """Send what the worker puts in the outbox, in order, until it is closed."""
         cancelled = _cancellation_check()
-        outbox = self._response.outbox
+        outbox = self._app_call.outbox
         assert outbox is not None  # made by the flush that started this sender
         try:
             while (entry := await outbox.get()) is not None:
@@ -346,18 +341,18 @@ class Responder:
         A ``send()`` failing with anything but ``OSError`` is the server's own problem: kept,
         and re-raised as it is by :meth:`respond`.
         """
-        response = self._response
-        outbox = response.outbox
+        app_call = self._app_call
+        outbox = app_call.outbox
         try:
             if outbox is not None:  # streamed
-                outbox.close(response.pending if error is None else ())
+                outbox.close(app_call.pending if error is None else ())
                 # Once the client is gone, a send() that still blocks is cancelled, not awaited.
                 while not (self._sender_finished or outbox.stopped):
                     assert self._sender_signal is not None  # made with the outbox
                     await self._sender_signal.wait()
-            elif not response.stopped:
+            elif not app_call.stopped:
                 if error is None:
-                    messages = [message for message, _ in response.pending]
+                    messages = [message for message, _ in app_call.pending]
                 else:
                     messages = _error_messages(
                         error.status_code if isinstance(error, ClientError) else 500
