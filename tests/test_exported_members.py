@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import pickle
+import subprocess
+import sys
+
+import pytest
+
 import bridge
 
 
@@ -28,4 +34,37 @@ def test_every_exported_member_exists_and_has_a_docstring() -> None:
     for name in bridge.__all__:
         member = getattr(bridge, name)
         assert member.__doc__, name
-        assert member.__module__.startswith("bridge."), name
+        assert member.__module__ == "bridge", name  # whichever file defines it
+
+
+def test_public_classes_say_bridge_in_reprs() -> None:
+    """Reprs, tracebacks and the API docs name the module users import from, not a file."""
+    assert repr(bridge.WsgiToAsgi) == "<class 'bridge.WsgiToAsgi'>"
+    assert repr(bridge.AsgiToWsgi) == "<class 'bridge.AsgiToWsgi'>"
+    assert bridge.Router.__qualname__ == "Router"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        getattr(bridge, name)
+        for name in bridge.__all__
+        if name.endswith(("Error", "Timeout", "Large", "Disconnected"))
+    ],  # fmt: skip
+)
+def test_errors_survive_a_pickle_round_trip(error: type[bridge.BridgeError]) -> None:
+    """An error raised in a worker process (multiprocessing, a task queue) unpickles as itself."""
+    again = pickle.loads(pickle.dumps(error("the message")))
+    assert type(again) is error
+    assert str(again) == "the message"
+
+
+def test_import_bridge_imports_no_greenlet_until_the_greenlet_runner_is_used() -> None:
+    """greenlet stays a dependency, but only ``runner="greenlet"`` loads it."""
+    code = (
+        "import sys, bridge\n"
+        "assert 'greenlet' not in sys.modules, 'imported by import bridge'\n"
+        "bridge.WsgiToAsgi(lambda e, s: [], runner='greenlet')\n"
+        "assert 'greenlet' in sys.modules, 'not imported by the greenlet runner'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

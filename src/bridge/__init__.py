@@ -34,3 +34,9 @@ __all__ = (
     "WsgiToAsgi",
     "await_",
 )
+
+# Every public name reports the module users import it from, whichever file defines it, so reprs,
+# tracebacks, pickles and the API docs say ``bridge.WsgiToAsgi`` (as httpx does for its own).
+for _name in __all__:
+    globals()[_name].__module__ = __name__
+del _name
