@@ -15,7 +15,8 @@ from ._errors import (
     RequestTooLarge,
     ServerError,
 )
-from ._router import AsgiApp, Router, WsgiApp
+from ._interfaces import AsgiApp, WsgiApp
+from ._router import Router
 from ._wsgi_to_asgi import WsgiToAsgi
 
 __all__ = (

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import io
+import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -104,14 +105,39 @@ class Recorder:
 
 @dataclass
 class Result:
-    """A finished response."""
+    """A finished response, and the exception bridge answered it with (``None``: none)."""
 
     recorder: Recorder
     body: bytes
+    error: BaseException | None = None
 
     @property
     def status(self) -> str:
         return self.recorder.status
+
+
+class ErrorLog(logging.Handler):
+    """Collects the exceptions bridge logs with a traceback while it is installed."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.errors: list[BaseException] = []
+        self._logger = logging.getLogger("bridge.asgi")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info and record.exc_info[1] is not None:
+            self.errors.append(record.exc_info[1])
+
+    def __enter__(self) -> ErrorLog:
+        self._logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._logger.removeHandler(self)
+
+    @property
+    def last(self) -> BaseException | None:
+        return self.errors[-1] if self.errors else None
 
 
 def start(
@@ -129,13 +155,14 @@ def run(
     adapter: AsgiToWsgi, environ: dict[str, Any] | None = None, *, validate: bool = True
 ) -> Result:
     """Call the adapter, read the whole body and close the iterable."""
-    recorder, iterable = start(adapter, environ or make_environ(), validate=validate)
-    try:
-        body = b"".join(iterable)
-    finally:
-        if hasattr(iterable, "close"):
-            iterable.close()
-    return Result(recorder, body)
+    with ErrorLog() as errors:
+        recorder, iterable = start(adapter, environ or make_environ(), validate=validate)
+        try:
+            body = b"".join(iterable)
+        finally:
+            if hasattr(iterable, "close"):
+                iterable.close()
+    return Result(recorder, body, errors.last)
 
 
 def original(iterable: Any) -> Any:

@@ -433,15 +433,41 @@ def test_large_body_arrives_in_chunks_with_more_body(backend: str) -> None:
     assert messages == [(65536, True), (65536, True), (18928, False)]
 
 
+def test_chunked_body_the_server_did_not_decode_is_411(
+    backend: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """RFC 9112 6.3: without Content-Length, a chunked request body ends where its framing
+    says; a server that neither decodes it nor sets ``wsgi.input_terminated`` (wsgiref) would
+    leave bridge reading to EOF (a hang until the client gives up, or the chunk framing as the
+    body). bridge answers 411 Length Required without calling the app, and says why."""
+    called: list[bool] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        called.append(True)
+
+    stream = RecordingInput(b"5\r\nhello\r\n0\r\n\r\n", piece=5000)
+    environ = make_environ("POST", body=stream, HTTP_TRANSFER_ENCODING="chunked")
+    adapter = AsgiToWsgi(app, lifespan="off", backend=backend)
+    with caplog.at_level("WARNING", "bridge.asgi"), adapter:
+        result = run(adapter, environ)
+    assert result.status == "411 Length Required"
+    assert called == []
+    assert stream.tell() == 0
+    assert "wsgi.input_terminated" in caplog.text
+
+
 @pytest.mark.parametrize(
     "extra",
     [
         pytest.param({"wsgi.input_terminated": True}, id="input_terminated"),
-        pytest.param({"HTTP_TRANSFER_ENCODING": "chunked"}, id="chunked"),
+        pytest.param(
+            {"wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked"}, id="chunked"
+        ),
     ],
 )
 def test_body_without_content_length_is_read_to_eof(backend: str, extra: dict[str, Any]) -> None:
-    """``wsgi.input_terminated`` (or a chunked body): read until ``read()`` returns b''."""
+    """``wsgi.input_terminated`` (a server that decoded a chunked body says so): read until
+    ``read()`` returns b''."""
     body = bytes(range(256)) * 1000
     stream = RecordingInput(body, piece=5000)
     with AsgiToWsgi(echo, lifespan="off", backend=backend) as adapter:

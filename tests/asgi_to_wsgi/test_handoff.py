@@ -67,7 +67,7 @@ def test_request_whose_task_never_started_fails_when_the_loop_stops(
     client.join(WAIT)
     assert not client.is_alive()
     assert results[0].status == "500 Internal Server Error"
-    assert "event loop stopped" in str(results[0].recorder.exc_info[1])
+    assert "event loop stopped" in str(results[0].error)
 
 
 def test_waiting_after_the_loop_stopped_fails_at_once(
@@ -87,7 +87,7 @@ def test_waiting_after_the_loop_stopped_fails_at_once(
     assert not client.is_alive()
     result = results[0]
     assert result.status == "500 Internal Server Error"
-    assert "event loop stopped" in str(result.recorder.exc_info[1])
+    assert "event loop stopped" in str(result.error)
     monkeypatch.undo()
     adapter.close()
 

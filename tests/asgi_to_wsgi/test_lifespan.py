@@ -122,7 +122,7 @@ def test_startup_failed_answers_every_request_with_500(
         with pytest.raises(LifespanError, match="lifespan startup failed: 'database unreachable'"):
             adapter.startup()
     assert first.status == second.status == "500 Internal Server Error"
-    assert isinstance(second.recorder.exc_info[1], LifespanError)
+    assert isinstance(second.error, LifespanError)
     assert caplog.text.count("database unreachable") >= 3  # at startup, then once per request
 
 
@@ -197,7 +197,7 @@ def test_off_mode_never_sends_a_lifespan_scope(backend: str) -> None:
     with AsgiToWsgi(app, backend=backend, lifespan="off") as adapter:
         adapter.startup()
         result = run(adapter)  # no scope["state"]: the app's own KeyError, answered 500
-    assert isinstance(result.recorder.exc_info[1], KeyError)
+    assert isinstance(result.error, KeyError)
     assert app.events == []
 
 

@@ -37,7 +37,7 @@ def test_exception_before_start_is_500_with_exc_info_logged_once(
         result = run(adapter)
     assert result.status == "500 Internal Server Error"
     assert result.body == b"500 Internal Server Error\n"
-    assert result.recorder.exc_info[1] is boom
+    assert result.error is boom
     [record] = errors(caplog)
     assert record.exc_info is not None
     assert record.exc_info[1] is boom
@@ -60,7 +60,7 @@ def test_exception_after_start_before_any_body_still_answers_500(backend: str) -
         assert list(iterable) == [b"500 Internal Server Error\n"]
         iterable.close()
     assert recorder.status == "500 Internal Server Error"
-    assert isinstance(recorder.exc_info[1], KeyError)
+    assert isinstance(recorder.exc_info[1], KeyError)  # start_response was called: exc_info
 
 
 def test_exception_after_body_is_raised_into_the_server(backend: str) -> None:
@@ -182,7 +182,7 @@ def test_protocol_violations_are_application_errors_answered_with_500(
     with AsgiToWsgi(app, lifespan="off", backend=backend) as adapter:
         result = run(adapter)
     assert result.status == "500 Internal Server Error"
-    error = result.recorder.exc_info[1]
+    error = result.error
     assert isinstance(error, ApplicationError)
     assert error.status_code == 500
     with pytest.raises(ApplicationError, match=match):
@@ -241,7 +241,7 @@ def test_request_timeout_answers_504_and_cancels_the_task(backend: str) -> None:
         result = run(adapter)
         assert cancelled.wait(WAIT)
     assert result.status == "504 Gateway Timeout"
-    assert isinstance(result.recorder.exc_info[1], ApplicationTimeout)
+    assert isinstance(result.error, ApplicationTimeout)
 
 
 def test_request_timeout_mid_stream_is_raised_into_the_server(backend: str) -> None:
@@ -286,7 +286,7 @@ def test_a_stopped_loop_is_a_server_error(caplog: pytest.LogCaptureFixture) -> N
     runtime.loop.stop()
     result = run(adapter)
     assert result.status == "500 Internal Server Error"
-    assert "event loop has stopped" in str(result.recorder.exc_info[1])
+    assert "event loop has stopped" in str(result.error)
     adapter.close()
 
 
@@ -313,7 +313,7 @@ def test_wsgi_input_failure_reaches_the_server_as_500_and_the_app_sees_disconnec
         result = run(adapter, environ, validate=False)
         assert done.wait(WAIT)
     assert result.status == "500 Internal Server Error"
-    assert isinstance(result.recorder.exc_info[1], ValueError)
+    assert isinstance(result.error, ValueError)
     assert seen == [{"type": "http.disconnect"}]
 
 

@@ -245,17 +245,42 @@ def test_build_environ_server_name_and_port(
 
 
 @pytest.mark.parametrize("host", ["exa mple.com", "::1", "a:b", "[::1", "user@host", ":80", "a/b"])
-def test_build_environ_invalid_host_without_server_is_client_error(host: str) -> None:
-    """RFC 9112 3.2: a Host that is not ``uri-host [":" port]`` is answered with 400."""
-    scope = make_scope(server=None, headers=[(b"host", host.encode())])
+@pytest.mark.parametrize("server", [None, ("127.0.0.1", 8000)], ids=["no-server", "server"])
+def test_build_environ_invalid_host_is_client_error(
+    host: str, server: tuple[str, int] | None
+) -> None:
+    """RFC 9112 3.2: "A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1
+    request message that [...] contains [...] a Host header field with an invalid field value."
+    Also when ``server`` gives the address (Uvicorn passes such a Host on): the app would build
+    URLs from it."""
+    scope = make_scope(server=server, headers=[(b"host", host.encode())])
     with pytest.raises(ClientError, match="host header is not a valid"):
         environ_of(scope)
 
 
-def test_build_environ_invalid_host_is_kept_when_server_gives_the_address() -> None:
-    """ASGI ``server`` is authoritative; the Host header is then passed on untouched."""
-    environ = environ_of(make_scope(headers=[(b"host", b"a b")]))
-    assert (environ["SERVER_NAME"], environ["HTTP_HOST"]) == ("127.0.0.1", "a b")
+def test_build_environ_valid_host_is_kept_when_server_gives_the_address() -> None:
+    """ASGI ``server`` is authoritative for ``SERVER_NAME``; a valid Host is passed on as is."""
+    environ = environ_of(make_scope(headers=[(b"host", b"example.com:8080")]))
+    assert (environ["SERVER_NAME"], environ["HTTP_HOST"]) == ("127.0.0.1", "example.com:8080")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [(b"transfer-encoding", b"chunked"), (b"content-length", b"5")],
+        [(b"content-length", b"100"), (b"transfer-encoding", b"gzip, chunked")],
+    ],
+    ids=["te-first", "cl-first"],
+)
+def test_build_environ_refuses_transfer_encoding_with_content_length(
+    headers: list[tuple[bytes, bytes]],
+) -> None:
+    """RFC 9112 6.1: "A server MAY reject a request that contains both Content-Length and
+    Transfer-Encoding [...]"; 6.3: Transfer-Encoding overrides Content-Length, and such a
+    message "might indicate an attempt to perform request smuggling". bridge refuses it (400),
+    as httptools and Gunicorn do, instead of trusting the Content-Length."""
+    with pytest.raises(ClientError, match="both transfer-encoding and content-length"):
+        environ_of(make_scope(headers=headers))
 
 
 def test_build_environ_repeated_host_is_client_error() -> None:

@@ -79,6 +79,26 @@ async def test_pep3333_iterable_that_may_block_streams_each_chunk_then_a_final_m
     ]
 
 
+@pytest.mark.parametrize("multiprocess", [True, False])
+async def test_pep3333_wsgi_multiprocess_is_an_option_true_by_default(multiprocess: bool) -> None:
+    """PEP 3333: ``wsgi.multiprocess`` is "True if an equivalent application object may be
+    simultaneously invoked by another process". bridge cannot see ``uvicorn --workers``, so it
+    says True unless told otherwise (as every peer does)."""
+    seen: dict[str, Any] = {}
+
+    def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        seen["multiprocess"] = environ["wsgi.multiprocess"]
+        start_response("204 No Content", [])
+        return []
+
+    await serve(wsgi(app, multiprocess=multiprocess))
+    assert seen["multiprocess"] is multiprocess
+    await serve(wsgi(app))
+    assert seen["multiprocess"] is True
+    with pytest.raises(TypeError, match="multiprocess must be a bool"):
+        bridge.WsgiToAsgi(app, multiprocess=1)  # type: ignore[arg-type]
+
+
 async def test_pep3333_environ_is_built_from_the_scope_with_wsgi_keys() -> None:
     """PEP 3333 'environ Variables' and ASGI 'WSGI Compatibility'."""
     seen: dict[str, Any] = {}
@@ -94,7 +114,7 @@ async def test_pep3333_environ_is_built_from_the_scope_with_wsgi_keys() -> None:
     assert (seen["SCRIPT_NAME"], seen["PATH_INFO"], seen["QUERY_STRING"]) == ("/app", "/x", "a=1")
     assert seen["wsgi.input_terminated"] is True
     assert seen["wsgi.multithread"] is True
-    assert seen["wsgi.multiprocess"] is False
+    assert seen["wsgi.multiprocess"] is True  # the conservative default (see the next test)
     assert seen["wsgi.errors"].errors is sys.stderr  # seen through the validator's wrapper
     assert seen["wsgi.file_wrapper"] is bridge._wsgi_to_asgi.wsgi_io.FileWrapper
     assert seen["asgi.scope"] is scope
@@ -264,6 +284,26 @@ async def test_pep3333_exc_info_before_headers_sent_replaces_the_status() -> Non
     assert exchange.body == b"sorry"
 
 
+async def test_start_response_takes_exc_info_by_keyword_too() -> None:
+    """PEP 3333 passes ``exc_info`` by position, but Gunicorn, Waitress, Werkzeug, wsgiref and
+    the peers accept ``exc_info=...`` and apps use it: be liberal in what is accepted."""
+
+    def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        try:
+            raise ValueError("caught")
+        except ValueError:
+            start_response(
+                status="503 Service Unavailable",
+                headers=[("Content-Type", "text/plain")],
+                exc_info=sys.exc_info(),
+            )  # type: ignore[call-arg]
+        return [b"down"]
+
+    exchange = await serve(bridge.WsgiToAsgi(app))
+    assert (exchange.status, exchange.body) == (503, b"down")
+
+
 async def test_pep3333_exc_info_after_headers_sent_reraises_to_the_server() -> None:
     """PEP 3333 'Error Handling': with exc_info after headers were sent, start_response
     re-raises, and the server sees the exception and aborts the response."""
@@ -295,8 +335,23 @@ async def test_pep3333_app_exception_before_headers_answers_500_then_raises() ->
         await serve(wsgi(simple_app(body)), exchange=exchange)
     assert exchange.status == 500
     assert exchange.headers[0] == (b"content-type", b"text/plain; charset=utf-8")
+    # The exception goes on to the server, and Uvicorn closes the connection after any
+    # exception: the client is told so (RFC 9112 9.6), so it never sends its next request on a
+    # connection that is about to close.
+    assert (b"connection", b"close") in exchange.headers
     assert exchange.complete
     assert body.closed == 1
+
+
+async def test_http2_error_answers_carry_no_connection_header() -> None:
+    """RFC 9113 8.2.2: an HTTP/2 message must not hold connection-specific fields, so the
+    ``Connection: close`` of bridge's error answers is for HTTP/1.x only."""
+    body = Body([b"a"], before=lambda index: 1 / 0)
+    exchange = Exchange()
+    with pytest.raises(ZeroDivisionError):
+        await serve(wsgi(simple_app(body)), http_scope(http_version="2"), exchange)
+    assert exchange.status == 500
+    assert all(name != b"connection" for name, _ in exchange.headers)
 
 
 async def test_pep3333_app_call_exception_answers_500_then_raises() -> None:
@@ -381,18 +436,35 @@ async def test_pep3333_write_up_to_content_length_ends_the_body() -> None:
 
 
 @pytest.mark.parametrize(
-    ("headers", "status"),
+    ("headers", "status", "close"),
     [
-        ([(b"content-length", b"x")], 400),
-        ([(b"x-a", b"1")] * 3, 400),
-        ([(b"content-length", b"11")], 413),
+        ([(b"content-length", b"x")], 400, True),
+        ([(b"x-a", b"1")] * 3, 400, False),
+        ([(b"x-a", b"1")] * 3 + [(b"content-length", b"0")], 400, False),
+        ([(b"x-a", b"1")] * 3 + [(b"content-length", b"5")], 400, True),
+        ([(b"content-length", b"11")], 413, True),
+        ([(b"transfer-encoding", b"chunked"), (b"content-length", b"5")], 400, True),
+        ([(b"host", b"a b/c@x")], 400, False),
     ],
-    ids=["bad-content-length", "duplicate-header-limit", "content-length-over-limit"],
+    ids=[
+        "bad-content-length",
+        "duplicate-header-limit",
+        "duplicate-header-limit-empty-body",
+        "duplicate-header-limit-with-body",
+        "content-length-over-limit",
+        "transfer-encoding-and-content-length",
+        "invalid-host",
+    ],
 )
-async def test_asgi_requests_that_cannot_be_served_are_answered_without_calling_the_app(
-    headers: list[tuple[bytes, bytes]], status: int
+async def test_asgi_requests_that_cannot_be_served_are_answered_from_their_headers(
+    headers: list[tuple[bytes, bytes]], status: int, close: bool
 ) -> None:
-    """ASGI 'WSGI Compatibility' via ``build_environ``: ClientError statuses (400, 413)."""
+    """ASGI 'WSGI Compatibility' via ``build_environ``: ClientError statuses (400, 413), decided
+    from the headers before the first ``receive()``: ASGI servers send ``100 Continue`` on the
+    app's first ``receive()`` (Uvicorn, Hypercorn, Granian), so a client that asked for it never
+    uploads a body that is refused anyway. A request whose body is left unread is answered with
+    ``Connection: close`` (RFC 9110 15.5.14; RFC 9112 6.1: a server that refuses a request with
+    both Transfer-Encoding and Content-Length "MUST close the connection after responding")."""
     called = []
     app = simple_app(lambda: called.append(1) or [])  # type: ignore[func-returns-value]
     adapter = bridge.WsgiToAsgi(app, duplicate_header_limit=2, max_request_body_size=10)
@@ -400,6 +472,8 @@ async def test_asgi_requests_that_cannot_be_served_are_answered_without_calling_
     assert exchange.status == status
     assert exchange.complete
     assert called == []
+    assert exchange.receive_calls == 0
+    assert ((b"connection", b"close") in exchange.headers) is close
 
 
 async def test_asgi_first_body_message_over_the_limit_is_413() -> None:

@@ -20,6 +20,7 @@ from asgiref.compatibility import guarantee_single_callable
 from asgiref.typing import ASGI3Application
 
 from .._errors import ServerError
+from .._interfaces import asgi_app_of
 from .._private_loop import BACKENDS, REGISTRY, resolve_backend
 from .lifespan import LifespanMode
 from .options import Options, check_choice, check_seconds, check_size
@@ -36,7 +37,8 @@ class AsgiToWsgi:
     :meth:`startup`), and :meth:`close` (or leaving a ``with`` block, or interpreter exit) runs
     lifespan shutdown and stops the loop when no other adapter uses it.
 
-    :param app: the ASGI application (ASGI 2 double callables are accepted too).
+    :param app: the ASGI application (ASGI 2 double callables are accepted too;
+        :class:`~bridge.AsgiApp` around it skips the check that it is not a WSGI app).
     :param lifespan: ``"auto"`` runs lifespan if the app speaks it; ``"on"`` requires it;
         ``"off"`` never sends a lifespan scope.
     :param startup_timeout: seconds lifespan startup may take.
@@ -50,7 +52,8 @@ class AsgiToWsgi:
     :param send_window: bytes the app may send ahead of the WSGI server before ``send()`` waits.
     :param backend: the private loop: ``"auto"`` (uvloop when it is installed, else asyncio),
         ``"asyncio"``, ``"uvloop"`` or ``"trio"``.
-    :raises TypeError: an option has the wrong type.
+    :raises TypeError: ``app`` is not callable or is a WSGI app (the message names the adapter
+        to use), or an option has the wrong type.
     :raises ValueError: an option is out of range, or the backend's package is not installed.
     """
 
@@ -74,8 +77,7 @@ class AsgiToWsgi:
         send_window: int = 512 * 1024,
         backend: Literal["auto", "asyncio", "uvloop", "trio"] = "auto",
     ) -> None:
-        if not callable(app):
-            raise TypeError(f"app must be an ASGI application (a callable), got {app!r}")
+        app = asgi_app_of(app)
         options = Options(
             lifespan=check_choice("lifespan", lifespan, ("auto", "on", "off")),  # type: ignore[arg-type]
             startup_timeout=check_seconds("startup_timeout", startup_timeout),

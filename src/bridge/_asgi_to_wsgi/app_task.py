@@ -164,6 +164,7 @@ class AppTask:
 
     def on_wsgi_gone(self) -> None:
         """The server closed the response early, or the WSGI side failed: disconnect the app."""
+        self._handoff.close_unclaimed()  # the WSGI side reads no more items
         if self._disconnected or (self._terminal and not self._finished):
             return  # already gone, or a complete response whose task does background work
         self._disconnected = True
@@ -288,8 +289,13 @@ class AppTask:
         if not self._has_body:
             self._post_body(b"", False)
             return
+        try:  # now, on the loop: the app may delete the file as soon as send() returns
+            file = open(path, "rb")  # noqa: SIM115 (closed by the WSGI side, which sends it)
+        except OSError as exc:
+            message = f"cannot open the http.response.pathsend file {path!r}: {exc.strerror}"
+            raise ApplicationError(message) from exc
         self._end_response()
-        self._handoff.put(PathSend(self._start, path))
+        self._handoff.put(PathSend(self._start, file))
         self._start = None
         self._started = True
 

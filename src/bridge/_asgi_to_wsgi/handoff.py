@@ -14,7 +14,8 @@ item              fields                               put when
                                                        ``http.response.start`` (body ``b""``), or
                                                        sent its first ``http.response.body``
 :class:`Chunk`    body, more                           a later ``http.response.body``
-:class:`PathSend` start (or ``None``), path            ``http.response.pathsend``
+:class:`PathSend` start (or ``None``), open file       ``http.response.pathsend`` (opened
+                                                       before ``send()`` returns)
 :data:`READ`      -                                    ``receive()`` wants the next body chunk
 :class:`Failed`   error                                the app raised or broke the protocol, or
                                                        the loop stopped first
@@ -31,7 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import queue
-from typing import TYPE_CHECKING, Final
+from typing import IO, TYPE_CHECKING, Final
 
 from .._errors import ServerError
 
@@ -70,13 +71,17 @@ class Chunk:
 
 
 class PathSend:
-    """The rest of the response is the file at ``path`` (``start`` if not handed over yet)."""
+    """The rest of the response is ``file`` (``start`` if not handed over yet).
 
-    __slots__ = ("path", "start")
+    The file is opened by the app's ``send()``, before it returns: an app may delete the file
+    right after (a FastAPI background task), and an open file outlives its name.
+    """
 
-    def __init__(self, start: Start | None, path: str) -> None:
+    __slots__ = ("file", "start")
+
+    def __init__(self, start: Start | None, file: IO[bytes]) -> None:
         self.start = start
-        self.path = path
+        self.file = file
 
 
 class ReadBody:
@@ -142,6 +147,12 @@ class Handoff:
                 await event.wait()
         finally:
             self.drain_event = None
+
+    def close_unclaimed(self) -> None:
+        """Close the files of items the WSGI side will never take (it has stopped reading)."""
+        while (item := self.get_nowait()) is not None:
+            if type(item) is PathSend:
+                item.file.close()
 
     def wake_sender(self) -> None:
         """Let a waiting sender go on (it rechecks why it woke)."""

@@ -38,9 +38,6 @@ class ResponseSource(Protocol):
     def abandon(self) -> None:
         """Tell the app the client went away."""
 
-    def open_file(self, path: str) -> IO[bytes]:
-        """Open a pathsend file."""
-
     def error_body(self, start_response: StartResponse, exc: Exception) -> bytes:
         """Answer ``exc`` with an error response; return its body."""
 
@@ -95,7 +92,7 @@ class ResponseBody:
             item = self._next_item()
             if type(item) is PathSend:
                 self._set_done()
-                self._file = self._source.open_file(item.path)
+                self._file = item.file
                 break
             chunk = self._take_body(cast("Chunk", item))  # after the start: body or path
             if chunk:

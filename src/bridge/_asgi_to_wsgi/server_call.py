@@ -20,11 +20,10 @@ import logging
 import queue
 from collections.abc import Callable, Iterable, Mapping
 from time import monotonic
-from typing import IO, TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, cast
 from wsgiref.types import StartResponse, WSGIEnvironment
 
 from .._errors import (
-    ApplicationError,
     ApplicationTimeout,
     BridgeError,
     ClientDisconnected,
@@ -32,7 +31,13 @@ from .._errors import (
     LifespanError,
     ServerError,
 )
-from .._translate import asgi_headers_to_wsgi, build_scope, error_response, status_line
+from .._translate import (
+    asgi_headers_to_wsgi,
+    build_scope,
+    error_response,
+    request_body_length,
+    status_line,
+)
 from .app_task import AppTask
 from .handoff import READ_AHEAD, Failed, Handoff, Item, PathSend, ReadBody, Start
 from .response_body import CHUNK, ResponseBody
@@ -56,7 +61,8 @@ class ServerCall:
     """
 
     __slots__ = (
-        "_deadline", "_environ", "_handoff", "_loop", "_read", "_remaining", "_runtime", "_task",
+        "_deadline", "_environ", "_handoff", "_headers_set", "_loop", "_read", "_remaining",
+        "_runtime", "_task",
     )  # fmt: skip
 
     def __init__(self, runtime: Runtime, environ: WSGIEnvironment) -> None:
@@ -68,6 +74,7 @@ class ServerCall:
         self._read = 0  # body bytes read so far
         self._handoff = Handoff(runtime.loop, send_window=runtime.options.send_window)
         self._task: AppTask | None = None
+        self._headers_set = False  # whether start_response was called for this response
 
     def respond(self, start_response: StartResponse) -> Iterable[bytes]:
         """Run the request through the app; return the PEP 3333 response iterable.
@@ -81,7 +88,7 @@ class ServerCall:
             if type(item) is PathSend:
                 return self._file_response(item, start_response)
             start = cast("Start", item)  # a response begins with its start (or a path send)
-            start_response(start.status, start.headers)
+            self._start_response(start_response, start)
             if not start.more:
                 return [start.body]
             if start.body:
@@ -97,7 +104,7 @@ class ServerCall:
         if lifespan.failure is not None:
             raise LifespanError(str(lifespan.failure)) from lifespan.failure
         environ = self._environ
-        self._remaining = remaining = _request_body_length(environ)
+        self._remaining = remaining = request_body_length(environ)
         scope = build_scope(environ, extensions=_EXTENSIONS)
         if lifespan.supported:
             scope["state"] = dict(lifespan.state)
@@ -165,23 +172,22 @@ class ServerCall:
         if self._task is not None:
             self._call_soon(self._task.on_wsgi_gone)
 
-    def open_file(self, path: str) -> IO[bytes]:
-        """Open a pathsend file; a missing or unreadable file is the app's fault.
-
-        :raises ApplicationError: the file cannot be opened.
-        """
-        try:
-            return open(path, "rb")
-        except OSError as exc:
-            message = f"cannot open the http.response.pathsend file {path!r}: {exc.strerror}"
-            raise ApplicationError(message) from exc
+    def _start_response(self, start_response: StartResponse, start: Start) -> None:
+        start_response(start.status, start.headers)
+        self._headers_set = True
 
     def error_body(self, start_response: StartResponse, exc: Exception) -> bytes:
-        """Log ``exc`` once and answer with its status through ``start_response(exc_info)``."""
+        """Log ``exc`` once and answer with its status through ``start_response``.
+
+        ``exc_info`` goes with it only when the response's headers were set already (PEP 3333
+        needs it only then; uWSGI refuses it on a first call).
+        """
         status = exc.status_code if isinstance(exc, BridgeError) else 500
         method = self._environ.get("REQUEST_METHOD", "GET")
         target = f"{method} {self._environ.get('SCRIPT_NAME', '')}{self._environ.get('PATH_INFO')}"
-        if isinstance(exc, ClientError):
+        if status == 411:  # the server's limit, not this client's fault: the operator must see it
+            _logger.warning("answered %d to %s: %s", status, target, exc)
+        elif isinstance(exc, ClientError):
             _logger.info("answered %d to %s: %s", status, target, exc)
         elif isinstance(exc, BridgeError):
             _logger.error("answered %d to %s: %s", status, target, exc, exc_info=exc)
@@ -189,14 +195,18 @@ class ServerCall:
             _logger.error("the ASGI app raised; answered 500 to %s", target, exc_info=exc)
         headers, body = error_response(status)
         wsgi_headers = asgi_headers_to_wsgi(headers).headers
-        exc_info = cast("OptExcInfo", (type(exc), exc, exc.__traceback__))
-        start_response(status_line(status), wsgi_headers, exc_info)
+        if self._headers_set:
+            exc_info = cast("OptExcInfo", (type(exc), exc, exc.__traceback__))
+            start_response(status_line(status), wsgi_headers, exc_info)
+        else:
+            start_response(status_line(status), wsgi_headers)
+            self._headers_set = True
         return b"" if method == "HEAD" else body
 
     def _file_response(self, item: PathSend, start_response: StartResponse) -> Iterable[bytes]:
-        file = self.open_file(item.path)
+        file = item.file
         start = cast("Start", item.start)  # the first item: the start comes with it
-        start_response(start.status, start.headers)
+        self._start_response(start_response, start)
         file_wrapper = self._environ.get("wsgi.file_wrapper")
         if file_wrapper is not None:
             return file_wrapper(file, CHUNK)  # type: ignore[no-any-return]
@@ -236,20 +246,3 @@ class ServerCall:
     def _call_soon(self, callback: Callable[..., object], *args: object) -> None:
         with contextlib.suppress(RuntimeError):  # the loop stopped: nobody is left to tell
             self._loop.call_soon(callback, *args)
-
-
-def _request_body_length(environ: WSGIEnvironment) -> int | None:
-    """Return how many body bytes the request has, or ``None`` to read ``wsgi.input`` to EOF.
-
-    :raises ClientError: ``CONTENT_LENGTH`` is not a non-negative integer.
-    """
-    length = environ.get("CONTENT_LENGTH")
-    if length:
-        text = str(length).strip()
-        if not (text.isdigit() and text.isascii()):
-            raise ClientError(f"CONTENT_LENGTH must be a non-negative integer, got {length!r}")
-        return int(text)
-    if environ.get("wsgi.input_terminated"):
-        return None
-    chunked = "chunked" in str(environ.get("HTTP_TRANSFER_ENCODING", "")).lower()
-    return None if chunked else 0

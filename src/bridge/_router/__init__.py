@@ -45,6 +45,5 @@ Theory of operation
 """
 
 from .router import Router, RouterWsgi
-from .table import AsgiApp, WsgiApp
 
-__all__ = ["AsgiApp", "Router", "RouterWsgi", "WsgiApp"]
+__all__ = ["Router", "RouterWsgi"]

@@ -5,6 +5,8 @@ See the package docstring (:mod:`bridge._router`) for the rules they share.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, cast
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
@@ -19,13 +21,14 @@ from asgiref.typing import (
 )
 
 from .._asgi_to_wsgi import AsgiToWsgi
+from .._errors import BridgeError
 from .._translate import error_response, status_line
 from .._wsgi_to_asgi import WsgiToAsgi
 from .lifespan import run_lifespan
 from .replay import AsgiReplay, WsgiReplay
-from .table import AsgiApp, Mount, Table, WsgiApp, build_table, make_mount, match, split_root
+from .table import Mount, Table, build_table, make_mount, match, split_root
 
-__all__ = ["AsgiApp", "Router", "RouterWsgi", "WsgiApp"]
+__all__ = ["Router", "RouterWsgi"]
 
 #: The private ``scope``/``environ`` key through which a shared wrapper finds its target app.
 TARGET_KEY: Final = "bridge.router.app"
@@ -177,6 +180,7 @@ class RouterWsgi:
         mounts = table.every_mount()
         nested = {id(m.wsgi): m.wsgi for m in mounts if isinstance(m.wsgi, RouterWsgi)}
         self._nested: tuple[RouterWsgi, ...] = tuple(nested.values())
+        self._started_in: int | None = None  # the pid whose first request started lifespan
 
     def native_forms(self) -> tuple[ASGI3Application, WSGIApplication]:
         """Return the router and this WSGI side: mounted elsewhere, native on both sides."""
@@ -186,7 +190,13 @@ class RouterWsgi:
         return f"<RouterWsgi of {self.router!r}>"
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        """Serve one request: route by ``PATH_INFO`` below ``SCRIPT_NAME``."""
+        """Serve one request: route by ``PATH_INFO`` below ``SCRIPT_NAME``.
+
+        The first request of a process, to any route, starts the ASGI apps' lifespan, so a WSGI
+        view can use what their startup made (a client in ``state``, through ``await_``).
+        """
+        if self._started_in != os.getpid():
+            self._start_lifespan()
         fallback = self._table.fallback
         found = match(self._mounts, environ.get("PATH_INFO", ""), wsgi=True)
         if found is None:
@@ -211,6 +221,16 @@ class RouterWsgi:
             return mount.wsgi(environ, start_response)
         environ[TARGET_KEY] = mount.asgi
         return self._to_wsgi(environ, start_response)
+
+    def _start_lifespan(self) -> None:
+        """Run lifespan startup for the first request of this process.
+
+        A failure (logged by the adapter) does not stop the WSGI routes: requests to ASGI
+        routes are then answered with 500, as without a router.
+        """
+        with contextlib.suppress(BridgeError):
+            self.startup()
+        self._started_in = os.getpid()
 
     def startup(self) -> None:
         """Run the ASGI apps' lifespan startup now (nested routers' too), not at the first request.

@@ -7,10 +7,9 @@ Pure functions and frozen data, no I/O: ``build_table`` validates and classifies
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, cast, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 from urllib.parse import unquote
 from wsgiref.types import WSGIApplication
 
@@ -18,14 +17,13 @@ from asgiref.sync import iscoroutinefunction
 from asgiref.typing import ASGI3Application, WWWScope
 
 from .._asgi_to_wsgi import AsgiToWsgi
+from .._interfaces import AsgiApp, WsgiApp, speaks
 from .._wsgi_to_asgi import WsgiToAsgi
 
 __all__ = [
-    "AsgiApp",
     "Mount",
     "NativeForms",
     "Table",
-    "WsgiApp",
     "build_table",
     "detect",
     "make_mount",
@@ -42,26 +40,6 @@ class NativeForms(Protocol):
     def native_forms(self) -> tuple[ASGI3Application, WSGIApplication]:
         """Return the ASGI and the WSGI form of the same routing table."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class AsgiApp:
-    """Mark ``app`` as an ASGI 3 app for :class:`Router`, overriding detection.
-
-    :param app: an ASGI 3 callable ``app(scope, receive, send)`` that detection cannot classify.
-    """
-
-    app: ASGI3Application
-
-
-@dataclass(frozen=True, slots=True)
-class WsgiApp:
-    """Mark ``app`` as a PEP 3333 app for :class:`Router`, overriding detection.
-
-    :param app: a WSGI callable ``app(environ, start_response)`` that detection cannot classify.
-    """
-
-    app: WSGIApplication
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,33 +104,23 @@ def detect(app: object, label: str) -> tuple[ASGI3Application | None, WSGIApplic
         return app.app, app
     if not callable(app):
         raise TypeError(f"{label}: expected a WSGI or ASGI app, got {app!r} (not callable)")
+    kind = speaks(app)
+    if kind == "asgi":
+        return cast("ASGI3Application", app), None
+    if kind == "wsgi":
+        return None, cast("WSGIApplication", app)
     is_async = iscoroutinefunction(app) or (
         not isinstance(app, type) and iscoroutinefunction(type(app).__call__)
     )
-    if is_async and _accepts(app, 3):
-        return cast("ASGI3Application", app), None
-    if not is_async and _accepts(app, 2) is True:
-        return None, cast("WSGIApplication", app)
-    kind = (
+    described = (
         "an async callable that does not take (scope, receive, send)"
         if is_async
         else ("a callable that takes neither (environ, start_response) nor is async")
     )
     raise TypeError(
-        f"{label}: cannot tell whether {app!r} is a WSGI or ASGI 3 app ({kind}); "
+        f"{label}: cannot tell whether {app!r} is a WSGI or ASGI 3 app ({described}); "
         "wrap it in bridge.WsgiApp(...) or bridge.AsgiApp(...)"
     )
-
-
-def _accepts(app: object, count: int) -> bool | None:
-    """Say whether ``app`` can be called with ``count`` positional arguments (``None``: unknown)."""
-    try:
-        inspect.signature(cast("Any", app)).bind(*range(count))
-    except TypeError:
-        return False
-    except ValueError:
-        return None
-    return True
 
 
 def build_table(

@@ -67,9 +67,10 @@ Request headers
 Header names containing ``_`` are dropped: ``X_Forwarded_For`` and ``X-Forwarded-For`` both
 become ``HTTP_X_FORWARDED_FOR``, so one could spoof the other (nginx and gunicorn drop them too).
 A name repeated more than ``duplicate_header_limit`` times, a ``content-length`` that is not a
-number, differing repeated ``content-length`` values, a repeated ``host``, and (when ``server``
-does not give the address) an invalid ``host`` are :class:`ClientError` (400, RFC 9110 8.6 and
-RFC 9112 3.2).
+number, differing repeated ``content-length`` values, a repeated or invalid ``host`` (even when
+``server`` gives the address), and ``transfer-encoding`` together with ``content-length`` (a body
+that could be read two ways: request smuggling) are :class:`ClientError` (400; RFC 9110 8.6,
+RFC 9112 3.2 and 6.1).
 
 Response headers
 ----------------
@@ -94,7 +95,7 @@ from .response import (
     status_line,
     wsgi_headers_to_asgi,
 )
-from .scope import ASGI_SPEC_VERSION, ENVIRON_EXTENSION, build_scope
+from .scope import ASGI_SPEC_VERSION, ENVIRON_EXTENSION, build_scope, request_body_length
 
 __all__ = [
     "ASGI_SPEC_VERSION",
@@ -106,6 +107,7 @@ __all__ = [
     "build_scope",
     "error_response",
     "parse_status",
+    "request_body_length",
     "response_content_length",
     "response_has_body",
     "response_start",

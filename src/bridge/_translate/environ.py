@@ -68,6 +68,11 @@ def build_environ(
     # The environ starts as the header keys (a fresh dict) plus the keys every request shares;
     # filling in one dict costs less than building two and merging them.
     environ: WSGIEnvironment = _header_environ(scope.get("headers", ()), duplicate_header_limit)
+    if "HTTP_TRANSFER_ENCODING" in environ and "CONTENT_LENGTH" in environ:
+        raise ClientError(
+            "a request with both transfer-encoding and content-length is refused: its body "
+            "could be read two ways (RFC 9112 6.1, request smuggling)"
+        )
     environ.update(_ENVIRON_CONSTANTS[multithread, multiprocess])
     scheme = environ["wsgi.url_scheme"] = scope.get("scheme") or "http"
     query = scope.get("query_string", b"")
@@ -240,15 +245,34 @@ def _request_content_length(values: list[str]) -> str:
 
 
 def _server_address(scope: HTTPScope, host: str | None, scheme: str) -> tuple[str, str]:
-    """Return ``(SERVER_NAME, SERVER_PORT)`` from ``server``, else the Host header."""
+    """Return ``(SERVER_NAME, SERVER_PORT)`` from ``server``, else the Host header.
+
+    :raises ClientError: the Host header is not a valid ``host[:port]`` (RFC 9112 3.2), whether
+        or not ``server`` gives the address.
+    """
+    found = None if host is None else _host_and_port(host)
     server = scope.get("server")
     if server is not None and server[1] is not None:
         return str(server[0]), str(server[1])
     default_port = DEFAULT_PORTS.get(scheme, "80")
-    if not host:
+    if not found:
         return "localhost", default_port
+    name, port = found
+    return name, port or default_port
+
+
+@functools.lru_cache(maxsize=256)
+def _host_and_port(host: str) -> tuple[str, str] | None:
+    """Split a Host header into name and port (``""`` when none); ``None`` for an empty one.
+
+    Memoised: a server sees the same few hosts on every request.
+
+    :raises ClientError: not a valid ``host[:port]``.
+    """
+    if not host:
+        return None
     match = _HOST.match(host)
     if match is None:
         raise ClientError(f"the host header is not a valid host[:port], got {host!r}")
     name, port = match.groups()
-    return name.strip("[]"), port or default_port
+    return name.strip("[]"), port or ""

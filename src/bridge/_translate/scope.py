@@ -13,11 +13,11 @@ from wsgiref.types import WSGIEnvironment
 
 from asgiref.typing import HTTPScope
 
-from .._errors import ServerError
+from .._errors import ClientError, ServerError
 from .._types import AsgiHeaders
 from .grammar import DEFAULT_PORTS, PATH_SAFE, TOKEN
 
-__all__ = ["ASGI_SPEC_VERSION", "ENVIRON_EXTENSION", "build_scope"]
+__all__ = ["ASGI_SPEC_VERSION", "ENVIRON_EXTENSION", "build_scope", "request_body_length"]
 
 #: The ASGI HTTP spec version whose rules bridge implements (2.4: ``send()`` raises ``OSError``
 #: after a disconnect).
@@ -145,3 +145,40 @@ def _port(value: object, default: int) -> int:
     if text.isdigit() and text.isascii() and len(text) <= 5 and int(text) <= 65535:
         return int(text)
     return default
+
+
+def request_body_length(environ: WSGIEnvironment) -> int | None:
+    """Return how many body bytes to read from ``wsgi.input``, or ``None`` to read to its end.
+
+    PEP 3333: an app reads at most ``CONTENT_LENGTH`` bytes; a server that decodes a chunked
+    body says so with ``wsgi.input_terminated`` (Gunicorn, Waitress, mod_wsgi do), and the input
+    then ends where the body does.
+
+    :raises ClientError: ``CONTENT_LENGTH`` is not a non-negative integer, or comes with a
+        Transfer-Encoding (400, RFC 9112 6.1); or the body is chunked and the server does not
+        say where it ends (411 Length Required, RFC 9112 6.3): reading to EOF could hang until
+        the client gives up, or hand the app the chunk framing (wsgiref does not decode it).
+    """
+    length = environ.get("CONTENT_LENGTH")
+    coding = environ.get("HTTP_TRANSFER_ENCODING")
+    if length:
+        text = str(length).strip()
+        if not (text.isdigit() and text.isascii()):
+            raise ClientError(f"CONTENT_LENGTH must be a non-negative integer, got {length!r}")
+        if coding:
+            raise ClientError(
+                "a request with both transfer-encoding and content-length is refused: its body "
+                "could be read two ways (RFC 9112 6.1, request smuggling)"
+            )
+        return int(text)
+    if environ.get("wsgi.input_terminated"):
+        return None
+    if coding and "chunked" in str(coding).lower():
+        error = ClientError(
+            "the server hands over a chunked request body without saying where it ends "
+            "(no wsgi.input_terminated): answered 411 Length Required; use a server that "
+            "decodes chunked bodies (Gunicorn, Waitress, mod_wsgi), or send Content-Length"
+        )
+        error.status_code = 411
+        raise error
+    return 0

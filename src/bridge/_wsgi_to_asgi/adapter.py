@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Literal
 
 from .._errors import ServerError
+from .._interfaces import WsgiApp, wsgi_app_of
 from .._runners import Runner, ThreadRunner
 from .server_task import ServerTask, Settings
 
@@ -51,36 +52,43 @@ class WsgiToAsgi:
     memory, and the app's exceptions reach the server's log after a 500 answer. Creating it
     starts nothing: the threads start with the first request.
 
-    :param app: the WSGI application.
+    :param app: the WSGI application (:class:`~bridge.WsgiApp` around it skips the check that
+        it is not an ASGI app).
     :param max_threads: how many requests may run the app at once in this process (thread
         runner); the threads start with the first request, not here.
     :param send_window: how many response bytes may wait unsent before the app's thread pauses.
     :param max_request_body_size: the largest request body accepted (413 above it), or ``None``.
     :param duplicate_header_limit: how often one request header may repeat (400 above it).
+    :param multiprocess: the app's ``wsgi.multiprocess``: whether another process may run the
+        same app at the same time. bridge cannot know how many workers the server runs, so it
+        says ``True`` unless you know better (one ``uvicorn`` process without ``--workers``).
     :param runner: ``"thread"`` runs the app in worker threads; ``"greenlet"`` runs it in a
         greenlet on the event-loop thread, where every blocking call blocks the whole loop.
-    :raises TypeError: ``app`` is not callable, or an option has the wrong type.
+    :raises TypeError: ``app`` is not callable or is an ASGI app (the message names the adapter
+        to use), or an option has the wrong type.
     :raises ValueError: an option is out of range.
     """
 
     def __init__(
         self,
-        app: WSGIApplication,
+        app: WSGIApplication | WsgiApp,
         /,
         *,
         max_threads: int = 40,
         send_window: int = 512 * 1024,
         max_request_body_size: int | None = None,
         duplicate_header_limit: int = 100,
+        multiprocess: bool = True,
         runner: Literal["thread", "greenlet"] = "thread",
     ) -> None:
-        if not callable(app):
-            raise TypeError(f"app must be a WSGI callable, got {type(app).__name__}")
+        app = wsgi_app_of(app)
         _check_int("max_threads", max_threads, minimum=1)
         _check_int("send_window", send_window, minimum=1)
         if max_request_body_size is not None:
             _check_int("max_request_body_size", max_request_body_size, minimum=0)
         _check_int("duplicate_header_limit", duplicate_header_limit, minimum=1)
+        if not isinstance(multiprocess, bool):
+            raise TypeError(f"multiprocess must be a bool, got {type(multiprocess).__name__}")
         if not isinstance(runner, str):
             raise TypeError(f"runner must be a str, got {type(runner).__name__}")
         if runner not in ("thread", "greenlet"):
@@ -97,6 +105,7 @@ class WsgiToAsgi:
             send_window=send_window,
             max_request_body_size=max_request_body_size,
             duplicate_header_limit=duplicate_header_limit,
+            multiprocess=multiprocess,
             warn_dropped=self._warn_dropped,
         )
 

@@ -140,9 +140,12 @@ class AppCall:
         status: str,
         headers: list[tuple[str, str]],
         exc_info: OptExcInfo | None = None,
-        /,
     ) -> Callable[[bytes], object]:
-        """PEP 3333 ``start_response``: validate, and keep the status until headers are sent."""
+        """PEP 3333 ``start_response``: validate, and keep the status until headers are sent.
+
+        PEP 3333 passes its arguments by position; ``exc_info`` is accepted by keyword too, as
+        Gunicorn, Waitress, Werkzeug and wsgiref accept it (and apps use it).
+        """
         if exc_info is not None:
             try:
                 if self._headers_sent:

@@ -59,6 +59,7 @@ class Settings:
     :param send_window: response bytes that may wait unsent before the app call pauses.
     :param max_request_body_size: the largest request body accepted, or ``None``.
     :param duplicate_header_limit: how often one request header may repeat.
+    :param multiprocess: the value of ``wsgi.multiprocess``.
     :param warn_dropped: told the hop-by-hop response header names the app sent.
     """
 
@@ -67,6 +68,7 @@ class Settings:
     send_window: int
     max_request_body_size: int | None
     duplicate_header_limit: int
+    multiprocess: bool
     warn_dropped: Callable[[Iterable[str]], None]
 
 
@@ -79,6 +81,7 @@ class ServerTask:
 
     __slots__ = (
         "_app_call",
+        "_body_complete",
         "_body_size",
         "_deferred",
         "_failure",
@@ -105,6 +108,7 @@ class ServerTask:
         self._receive = receive
         self._send = send
         self._body_size = 0
+        self._body_complete = False  # whether the request body was read to its end
         self._pumping = False
         self._sender_finished = False
         self._sender_signal: Signal | None = None  # made when the response starts streaming
@@ -122,23 +126,34 @@ class ServerTask:
 
     async def respond(self) -> None:
         """Serve the request; re-raise the app's exception once the response is dealt with."""
-        first = await self._receive()
-        if first["type"] != "http.request":
-            return  # the client left before the app was called
         try:
-            try:
-                environ = self._build_environ(first)
-            except ClientError as exc:
-                error: Exception | None = exc
-                await self._finish(exc)
-            else:
-                error = await self._serve(environ)
+            error = await self._respond()
         finally:
             self._app_call.release()
         if error is not None and not isinstance(error, ClientError):
             raise error
         if self._failure is not None:
             raise self._failure
+
+    async def _respond(self) -> Exception | None:
+        """Refuse a bad request from its headers, else receive its start and serve it."""
+        try:
+            # Before the first receive(): an ASGI server sends "100 Continue" only then, so a
+            # client that asked for it never uploads a body that is refused anyway.
+            environ = self._build_environ()
+        except ClientError as exc:
+            self._body_complete = not _declares_body(self._scope)
+            await self._finish(exc)
+            return exc
+        first = await self._receive()
+        if first["type"] != "http.request":
+            return None  # the client left before the app was called
+        try:
+            self._attach_body(environ, first)
+        except ClientError as exc:
+            await self._finish(exc)
+            return exc
+        return await self._serve(environ)
 
     async def _serve(self, environ: WSGIEnvironment) -> Exception | None:
         """Run the worker side and send its response; return the app's exception, if any.
@@ -227,30 +242,44 @@ class ServerTask:
         await self._finish(error)
         return error
 
-    def _build_environ(self, first: HTTPRequestEvent) -> WSGIEnvironment:
+    def _build_environ(self) -> WSGIEnvironment:
+        """The request's environ, from the scope alone; a declared body over the limit is 413.
+
+        ``wsgi.input`` reads nothing until :meth:`_attach_body` gives it the body.
+        """
         settings = self._settings
-        body = first.get("body", b"")
-        if first.get("more_body", False):
-            self._inbox = Inbox(window=RECEIVE_WINDOW, first=body, complete=False)
-            wsgi_input = WsgiInput(self._take)
-        elif body:  # the whole body is here: no inbox, no wait
-            wsgi_input = WsgiInput(partial(next, iter((body,)), b""))
-        else:  # no body at all (a GET): ``bytes()`` is the end of the body
-            wsgi_input = WsgiInput(bytes)
         environ = build_environ(
             self._scope,
-            wsgi_input=wsgi_input,
+            wsgi_input=WsgiInput(bytes),
             wsgi_errors=sys.stderr,
+            multiprocess=settings.multiprocess,
             duplicate_header_limit=settings.duplicate_header_limit,
         )
-        length = int(environ["CONTENT_LENGTH"]) if "CONTENT_LENGTH" in environ else None
-        wsgi_input.limit(length)
-        self._body_size = len(body)
         limit = settings.max_request_body_size
-        if limit is not None and max(length or 0, self._body_size) > limit:
+        if limit is not None and int(environ.get("CONTENT_LENGTH") or 0) > limit:
             raise RequestTooLarge(f"the request body is larger than {limit} bytes")
         environ["wsgi.file_wrapper"] = FileWrapper
         return environ
+
+    def _attach_body(self, environ: WSGIEnvironment, first: HTTPRequestEvent) -> None:
+        """Give ``wsgi.input`` the body: the first message's bytes, then the pump's, if more."""
+        body = first.get("body", b"")
+        more = first.get("more_body", False)
+        self._body_size = len(body)
+        self._body_complete = not more
+        if not (body or more):
+            return  # no body at all (a GET): the environ's input already reads b""
+        if more:
+            self._inbox = Inbox(window=RECEIVE_WINDOW, first=body, complete=False)
+            wsgi_input = WsgiInput(self._take)
+        else:  # the whole body is here: no inbox, no wait
+            wsgi_input = WsgiInput(partial(next, iter((body,)), b""))
+        length = environ.get("CONTENT_LENGTH")
+        wsgi_input.limit(None if length is None else int(length))
+        environ["wsgi.input"] = wsgi_input
+        limit = self._settings.max_request_body_size
+        if limit is not None and self._body_size > limit:
+            raise RequestTooLarge(f"the request body is larger than {limit} bytes")
 
     def _take(self) -> bytes:
         """``wsgi.input``'s source of bytes (worker side)."""
@@ -335,6 +364,11 @@ class ServerTask:
             assert self._sender_signal is not None  # made before this sender started
             self._sender_signal.notify()
 
+    @property
+    def _http1(self) -> bool:
+        """Whether the connection speaks HTTP/1.x, where ``Connection: close`` means something."""
+        return self._scope.get("http_version", "1.1") in ("1.0", "1.1")
+
     async def _finish(self, error: Exception | None) -> None:
         """Send what the worker left, or an error response if nothing was sent yet.
 
@@ -353,16 +387,27 @@ class ServerTask:
             elif not app_call.stopped:
                 if error is None:
                     messages = [message for message, _ in app_call.pending]
-                else:
-                    messages = _error_messages(
-                        error.status_code if isinstance(error, ClientError) else 500
-                    )
+                elif isinstance(error, ClientError):
+                    close = self._http1 and not self._body_complete
+                    messages = _error_messages(error.status_code, close=close)
+                else:  # re-raised to the server, which may close the connection (Uvicorn does)
+                    messages = _error_messages(500, close=self._http1)
                 for message in messages:
                     await self._send(message)
         except OSError:
             pass  # ASGI 2.4: the client is gone, and nothing else is waiting for it
         except Exception as exc:
             self._failure = self._failure or exc
+
+
+def _declares_body(scope: HTTPScope) -> bool:
+    """Whether the request's headers announce a body (RFC 9112 6.3): one that is not read
+    leaves the connection in no state to be reused."""
+    for name, value in scope.get("headers", ()):
+        lower = bytes(name).lower()
+        if lower == b"transfer-encoding" or (lower == b"content-length" and value.strip() != b"0"):
+            return True
+    return False
 
 
 def _cancellation_check() -> Callable[[], bool]:
@@ -377,8 +422,12 @@ def _cancellation_check() -> Callable[[], bool]:
     return lambda: anyio.current_effective_deadline() == -math.inf
 
 
-def _error_messages(status: int) -> list[ASGISendEvent]:
+def _error_messages(status: int, *, close: bool) -> list[ASGISendEvent]:
+    """bridge's own error answer; ``close`` adds ``Connection: close`` (RFC 9112 9.6; HTTP/1.x
+    only: HTTP/2 forbids connection-specific fields, RFC 9113 8.2.2)."""
     headers, body = error_response(status)
+    if close:
+        headers.append((b"connection", b"close"))
     return [
         {"type": "http.response.start", "status": status, "headers": headers, "trailers": False},
         {"type": "http.response.body", "body": body, "more_body": False},
