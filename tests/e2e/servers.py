@@ -107,6 +107,15 @@ def waitress(app: str, *, extra: Sequence[str] = ()) -> list[str]:
     return [sys.executable, "-m", "waitress", "--listen=127.0.0.1:{port}", *extra, app]
 
 
+def uwsgi(app: str) -> list[str]:
+    """Command line for uWSGI (one worker, Python threads on) serving ``app``, if installed."""
+    return [
+        str(Path(sys.executable).parent / "uwsgi"), "--http-socket", "127.0.0.1:{port}",
+        "--module", app, "--master", "--processes", "1", "--enable-threads", "--die-on-term",
+        "--need-app", "--disable-logging",
+    ]  # fmt: skip
+
+
 def wsgiref(app: str) -> list[str]:
     """Command line for the standard library's wsgiref server (threaded) serving ``app``."""
     return [sys.executable, str(Path(__file__).parent / "serve_wsgiref.py"), app, "{port}"]
