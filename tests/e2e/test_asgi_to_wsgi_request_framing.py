@@ -85,9 +85,7 @@ def test_transfer_encoding_with_content_length_is_refused(
     on_wsgiref(server, request, "bridge trusts CONTENT_LENGTH: the app reads the framing")
     with RawConnection(server.port, timeout=TIMEOUT) as connection:
         headers = [("Content-Length", "3"), ("Transfer-Encoding", "chunked")]
-        connection.send_head("POST", "/echo", headers)
-        connection.send_body(b"hello")
-        connection.send_end()
+        connection.send_whole("POST", "/echo", headers, b"hello")
         response = connection.read_head()
         body = connection.read_body()
     assert response.status == 400, body

@@ -76,13 +76,11 @@ def test_transfer_encoding_with_content_length_is_refused(
         )
     with RawConnection(server.port, timeout=10) as connection:
         headers = [("Content-Length", "3"), ("Transfer-Encoding", "chunked")]
-        connection.send_head("POST", "/echo", headers)
-        connection.send_body(b"hello")
-        connection.send_end()
+        connection.send_whole("POST", "/echo", headers, b"hello")
         response = connection.read_head()
         body = connection.read_body()
         assert response.status == 400, body
-        assert connection.sock.recv(1) == b"", "the connection stayed open after the 400"
+        assert connection.closed_by_server(), "the connection stayed open after the 400"
 
 
 @pytest.mark.xfail(strict=True, reason="bridge checks Host only when the server gives no address")
