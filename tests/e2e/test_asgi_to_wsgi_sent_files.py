@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.e2e import servers
-from tests.e2e.apps.asgi_edge_apps import REPORT
+from tests.e2e.apps.edge_facts import ASGI_REPORT as REPORT
 
 REQUESTS = 20
 SETUPS = {

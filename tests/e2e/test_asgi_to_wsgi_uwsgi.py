@@ -19,7 +19,6 @@ import pytest
 
 from bridge import AsgiToWsgi
 from tests.e2e import servers
-from tests.e2e.apps.asgi_edge_apps import failing_app
 
 ERROR_PAGE = b"500 Internal Server Error\n"
 NOT_YET_SENT = pytest.mark.xfail(
@@ -57,6 +56,10 @@ def test_an_error_page_needs_no_exc_info_before_a_status_was_given() -> None:
 
     environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "SERVER_NAME": "localhost",
                "SERVER_PORT": "80", "wsgi.url_scheme": "http"}  # fmt: skip
+
+    async def failing_app(scope: object, receive: object, send: object) -> None:
+        raise RuntimeError("the ASGI app failed on purpose")
+
     with AsgiToWsgi(failing_app, lifespan="off") as adapter:
         body = b"".join(adapter(environ, start_response))  # type: ignore[arg-type]
     assert calls == [("500 Internal Server Error", False)]

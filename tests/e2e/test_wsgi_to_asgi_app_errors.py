@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.e2e import asgi_servers, servers
-from tests.e2e.apps.wsgi_edge_apps import FAILURE
+from tests.e2e.apps.edge_facts import WSGI_FAILURE as FAILURE
 from tests.e2e.rawhttp import RawConnection, Response
 
 #: How Uvicorn and Hypercorn start the log record of an app's exception.

@@ -20,7 +20,7 @@ import h11
 import pytest
 
 from tests.e2e import asgi_servers, servers
-from tests.e2e.apps.wsgi_edge_apps import BODY_LIMIT
+from tests.e2e.apps.edge_facts import BODY_LIMIT
 from tests.e2e.rawhttp import RawConnection
 
 UPLOAD = 30 * 1024 * 1024  # what curl announced in the report that found this

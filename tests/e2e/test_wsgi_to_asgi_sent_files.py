@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from tests.e2e import servers
-from tests.e2e.apps.wsgi_edge_apps import REPORT
+from tests.e2e.apps.edge_facts import WSGI_REPORT as REPORT
 
 SETUPS = {
     "granian": servers.granian("wsgi_edge_apps:files"),

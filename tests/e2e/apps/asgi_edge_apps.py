@@ -6,17 +6,14 @@ that neither answers nor refuses lifespan, a FastAPI lifespan whose resource a F
 (the migration guide's pattern), ``FileResponse`` with a background task that deletes the file,
 a body echo, an app that raises, and a FastAPI WebSocket route.
 
-bridge's own log records go to stderr, INFO and up, as ``LEVEL logger: message`` lines, so the
-tests can count them in the server's log.
+bridge's own log records go to stderr (``bridge_log``), so the tests can count them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
-import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -24,6 +21,8 @@ from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 import flask
 from asgiref.typing import ASGIReceiveCallable, ASGISendCallable, Scope
+from bridge_log import log_bridge_to_stderr
+from edge_facts import ASGI_FAILURE, ASGI_REPORT
 from fastapi import FastAPI, WebSocket
 from starlette.background import BackgroundTask
 from starlette.responses import FileResponse, StreamingResponse
@@ -31,15 +30,7 @@ from starlette.responses import FileResponse, StreamingResponse
 import bridge
 from bridge import AsgiToWsgi, Router
 
-_handler = logging.StreamHandler(sys.stderr)
-_handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-logging.getLogger("bridge").addHandler(_handler)
-logging.getLogger("bridge").setLevel(logging.INFO)
-
-#: The content of the file ``files`` sends and deletes.
-REPORT = b"monthly report\n" * 16384
-#: What ``failing`` raises.
-FAILURE = "the ASGI app failed on purpose"
+log_bridge_to_stderr()
 
 
 async def _answer(send: ASGISendCallable, body: bytes, status: int = 200) -> None:
@@ -177,7 +168,7 @@ def report() -> FileResponse:
     """``FileResponse`` of a temporary file that a background task deletes (a common idiom)."""
     handle, path = tempfile.mkstemp(prefix="bridge-e2e-report-")
     with os.fdopen(handle, "wb") as file:
-        file.write(REPORT)
+        file.write(ASGI_REPORT)
     return FileResponse(path, media_type="text/plain", background=BackgroundTask(os.unlink, path))
 
 
@@ -208,7 +199,7 @@ async def failing_app(scope: Scope, receive: ASGIReceiveCallable, send: ASGISend
     if scope["type"] == "lifespan":
         await _lifespan(receive, send)
         return
-    raise RuntimeError(FAILURE)
+    raise RuntimeError(ASGI_FAILURE)
 
 
 echo = AsgiToWsgi(echo_app)

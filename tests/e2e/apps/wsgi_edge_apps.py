@@ -4,16 +4,14 @@
 an exception that escapes, ``start_response(..., exc_info=...)`` by keyword, a body echo, the
 ``wsgi.*`` flags, a call that blocks until the test releases it. It is wrapped in an outer ASGI
 middleware that records the exceptions it sees (as an error reporter would), and the adapter
-refuses bodies over :data:`BODY_LIMIT`. ``files`` is a Flask app that sends a temporary file.
+refuses bodies over ``edge_facts.BODY_LIMIT``. ``files`` is a Flask app that sends a temporary file.
 
-bridge's own log records go to stderr, INFO and up, as ``LEVEL logger: message`` lines, so the
-tests can count them in the server's log.
+bridge's own log records go to stderr (``bridge_log``), so the tests can count them.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
 import tempfile
@@ -24,20 +22,13 @@ from wsgiref.types import StartResponse, WSGIEnvironment
 
 import flask
 from asgiref.typing import ASGI3Application, ASGIReceiveCallable, ASGISendCallable, Scope
+from bridge_log import log_bridge_to_stderr
+from edge_facts import BODY_LIMIT, WSGI_FAILURE, WSGI_REPORT
 
 from bridge import WsgiToAsgi
 
-_handler = logging.StreamHandler(sys.stderr)
-_handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-logging.getLogger("bridge").addHandler(_handler)
-logging.getLogger("bridge").setLevel(logging.INFO)
+log_bridge_to_stderr()
 
-#: The request body limit of ``app`` (``max_request_body_size``).
-BODY_LIMIT = 1024 * 1024
-#: What ``/raise`` raises: the tests find it in the server's log.
-FAILURE = "the app failed on purpose"
-#: The content of the temporary file ``files`` sends.
-REPORT = b"quarterly report\n" * 4096
 #: How long ``/block`` waits for the release file at most (seconds).
 BLOCK_LIMIT = 50.0
 
@@ -89,7 +80,7 @@ def _plain(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[
     """Route by ``PATH_INFO``; anything unknown answers ``"ok"``."""
     path = environ["PATH_INFO"]
     if path == "/raise":
-        raise RuntimeError(f"{FAILURE} {environ.get('QUERY_STRING', '')}")
+        raise RuntimeError(f"{WSGI_FAILURE} {environ.get('QUERY_STRING', '')}")
     handler = {
         "/keyword-exc-info": _keyword_exc_info,
         "/echo": _echo,
@@ -152,7 +143,7 @@ report_site = flask.Flask("report_site")
 def report() -> flask.Response:
     """Flask ``send_file`` of a temporary file: deleted when the response closes it."""
     temporary = tempfile.NamedTemporaryFile()  # noqa: SIM115 (send_file closes it)
-    temporary.write(REPORT)
+    temporary.write(WSGI_REPORT)
     temporary.flush()
     temporary.seek(0)
     return flask.send_file(temporary, mimetype="text/plain", download_name="report.txt")
