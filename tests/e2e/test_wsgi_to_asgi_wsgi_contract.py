@@ -4,8 +4,8 @@ it, and the ``wsgi.multiprocess`` flag.
 Gunicorn (``gunicorn/http/wsgi.py``: ``def start_response(self, status, headers,
 exc_info=None)``), Waitress, Werkzeug's dev server and wsgiref (``wsgiref/handlers.py``:
 ``def start_response(self, status, headers,exc_info=None)``) all take ``exc_info`` by keyword,
-and apps pass it so. Every peer adapter reports ``wsgi.multiprocess`` true (asgiref's
-``WsgiToAsgi`` and a2wsgi set ``"wsgi.multiprocess": True``).
+and apps pass it so. Peer adapters report ``wsgi.multiprocess`` true (asgiref's ``WsgiToAsgi``,
+``asgiref/wsgi.py`` 3.13: ``"wsgi.multiprocess": True``).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def test_wsgi_multiprocess_is_true_by_default(server: servers.Server) -> None:
     """PEP 3333: ``wsgi.multiprocess`` "should evaluate true if an equivalent application
     object may be simultaneously invoked by another process". bridge cannot know whether the
     server runs more workers (``uvicorn --workers 2``), so the conservative answer is true,
-    as every peer reports; ``wsgi.multithread`` is true (worker threads)."""
+    as asgiref reports; ``wsgi.multithread`` is true (worker threads)."""
     flags = httpx.get(server.url + "/flags", timeout=20).json()
     assert flags == {"wsgi.multiprocess": True, "wsgi.multithread": True, "wsgi.run_once": False}
 
