@@ -58,6 +58,19 @@ class RawConnection:
         """End the request body."""
         self._send(h11.EndOfMessage())
 
+    def send_whole(
+        self, method: str, target: str, headers: Iterable[tuple[str, str]], body: bytes
+    ) -> None:
+        """Send a whole request (framed as ``headers`` say) in one write, ``Host`` added.
+
+        For a request the server may refuse from its head and close on: one write leaves no
+        second write to fail with a broken pipe before the answer is read.
+        """
+        all_headers = [("Host", "127.0.0.1"), *headers]
+        data = self.h11.send(h11.Request(method=method, target=target, headers=all_headers))
+        data = (data or b"") + (self.h11.send(h11.Data(data=body)) or b"")
+        self.sock.sendall(data + (self.h11.send(h11.EndOfMessage()) or b""))
+
     def request(
         self,
         method: str,
@@ -102,6 +115,14 @@ class RawConnection:
         while not isinstance(event := self.next_event(), h11.EndOfMessage):
             if isinstance(event, h11.Data):
                 yield bytes(event.data)
+
+    def closed_by_server(self) -> bool:
+        """Wait (bounded by the socket timeout) for the server to end the connection; ``False``
+        if more bytes came instead. A reset counts as closed."""
+        try:
+            return self.sock.recv(1) == b""
+        except ConnectionResetError:
+            return True
 
     def abort(self, *, reset: bool = False) -> None:
         """Close the socket now (FIN, or RST when ``reset``), whatever the exchange's state."""

@@ -83,6 +83,14 @@ def hypercorn(app: str, *, worker_class: str = "asyncio", extra: Sequence[str] =
     ]  # fmt: skip
 
 
+def granian(app: str, *, extra: Sequence[str] = ()) -> list[str]:
+    """Command line for Granian serving the ASGI app ``app`` (one worker)."""
+    return [
+        sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1",
+        "--port", "{port}", "--workers", "1", *extra, app,
+    ]  # fmt: skip
+
+
 def gunicorn(
     app: str, *, worker_class: str = "sync", workers: int = 1, extra: Sequence[str] = ()
 ) -> list[str]:
@@ -97,6 +105,15 @@ def gunicorn(
 def waitress(app: str, *, extra: Sequence[str] = ()) -> list[str]:
     """Command line for Waitress serving ``app``."""
     return [sys.executable, "-m", "waitress", "--listen=127.0.0.1:{port}", *extra, app]
+
+
+def uwsgi(app: str) -> list[str]:
+    """Command line for uWSGI (one worker, Python threads on) serving ``app``, if installed."""
+    return [
+        str(Path(sys.executable).parent / "uwsgi"), "--http-socket", "127.0.0.1:{port}",
+        "--module", app, "--master", "--processes", "1", "--enable-threads", "--die-on-term",
+        "--need-app", "--disable-logging",
+    ]  # fmt: skip
 
 
 def wsgiref(app: str) -> list[str]:
