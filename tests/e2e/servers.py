@@ -83,6 +83,14 @@ def hypercorn(app: str, *, worker_class: str = "asyncio", extra: Sequence[str] =
     ]  # fmt: skip
 
 
+def granian(app: str, *, extra: Sequence[str] = ()) -> list[str]:
+    """Command line for Granian serving ``app`` with its ``asgi`` interface (one worker)."""
+    return [
+        sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1",
+        "--port", "{port}", "--workers", "1", "--no-ws", "--log-level", "warning", *extra, app,
+    ]  # fmt: skip
+
+
 def gunicorn(
     app: str, *, worker_class: str = "sync", workers: int = 1, extra: Sequence[str] = ()
 ) -> list[str]:
