@@ -158,10 +158,11 @@ def test_pyramid_exception_is_a_500_logged_once(frameworks: Served) -> None:
 def test_pyramid_500_keeps_the_keep_alive_connection(
     frameworks: Served, request: pytest.FixtureRequest
 ) -> None:
-    """RFC 9112 9.3/9.6: a response without ``Connection: close`` leaves the connection
-    persistent, so the client's next request on it must be answered. After the 500 of an escaped
-    Pyramid exception, the next request on the same connection gets its 200 (or the 500 said
-    ``Connection: close`` and the client opens a new connection)."""
+    """RFC 9112 9.3: "If the "close" connection option is present, the connection will not persist
+    after the current response; else, if the received protocol is HTTP/1.1 (or later), the
+    connection will persist after the current response." So after the 500 of an escaped Pyramid
+    exception, the next request on the same connection gets its 200, or, if the 500 said
+    ``Connection: close``, on a new connection."""
     real_apps.known_bug(request, frameworks, on={"uvicorn-httptools"}, reason=KEEP_ALIVE_500)
     with RawConnection(frameworks.port, timeout=TIMEOUT) as connection:
         failed = connection.request("GET", f"/pyramid/boom?token={uuid.uuid4().hex}")
