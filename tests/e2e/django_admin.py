@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+import uuid
 from pathlib import Path
 
 import django
@@ -25,6 +26,19 @@ ADMIN_CSS = "admin/css/base.css"
 _CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 _CHANGE_LINK = re.compile(r'href="([^"]*/admin/admin_site/document/\d+/change/)"')
 _CURRENT_FILE = re.compile(r'Currently: <a href="([^"]+)"')
+
+
+def log_in_add_and_edit(client: httpx.Client, first: bytes, second: bytes) -> None:
+    """Log in, add a document with the file ``first``, then edit its title and replace the file
+    with ``second``; check that each stored file downloads byte for byte."""
+    title = f"report {uuid.uuid4().hex[:8]}"
+    log_in(client, "")
+    save_document(client, f"{CHANGELIST}add/", title, "first.bin", first)
+    url = change_url(client, "", title)
+    assert attachment(client, url) == first
+    save_document(client, url, f"{title} v2", "second.bin", second)
+    assert change_url(client, "", f"{title} v2") == url
+    assert attachment(client, url) == second
 
 
 def csrf_token(page: httpx.Response) -> str:

@@ -37,7 +37,7 @@ def visit(request: Request) -> dict[str, int]:
 
 
 def login(request: Request) -> HTTPFound:
-    """Take a form POST and redirect (303-style flow with a 302) to the item page."""
+    """Take a form POST and redirect (302) to the item page."""
     return HTTPFound(location=request.route_url("item", name=request.POST["user"]))
 
 
