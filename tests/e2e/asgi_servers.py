@@ -16,12 +16,15 @@ KINDS = ("uvicorn-h11", "uvicorn-httptools", "hypercorn-asyncio", "hypercorn-tri
 
 
 def command(kind: str, app: str, *, extra: Sequence[str] = ()) -> list[str]:
-    """Return the command line of server set-up ``kind`` (one of :data:`KINDS`) serving ``app``."""
+    """Return the command line of server set-up ``kind`` (one of :data:`KINDS`, or ``granian``)
+    serving ``app``."""
     server, _, flavour = kind.partition("-")
     if server == "uvicorn":
         return servers.uvicorn(app, http=flavour, extra=extra)
     if server == "hypercorn":
         return servers.hypercorn(app, worker_class=flavour, extra=extra)
+    if server == "granian":
+        return servers.granian(app, extra=extra)
     raise ValueError(f"unknown server kind {kind!r}")
 
 

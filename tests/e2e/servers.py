@@ -84,10 +84,10 @@ def hypercorn(app: str, *, worker_class: str = "asyncio", extra: Sequence[str] =
 
 
 def granian(app: str, *, extra: Sequence[str] = ()) -> list[str]:
-    """Command line for Granian serving the ASGI app ``app`` (one worker)."""
+    """Command line for Granian serving ``app`` with its ``asgi`` interface (one worker)."""
     return [
         sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1",
-        "--port", "{port}", "--workers", "1", *extra, app,
+        "--port", "{port}", "--workers", "1", "--no-ws", *extra, app,
     ]  # fmt: skip
 
 

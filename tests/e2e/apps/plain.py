@@ -1,4 +1,4 @@
-"""Native (unbridged) hello apps, used to check the server harness itself."""
+"""Native (unbridged) apps: hello apps that check the server harness itself, and a 404 app."""
 
 from __future__ import annotations
 
@@ -12,6 +12,12 @@ def wsgi_hello(environ: WSGIEnvironment, start_response: StartResponse) -> Itera
     """Answer every request with ``hello, wsgi``."""
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "11")])
     return [b"hello, wsgi"]
+
+
+def wsgi_not_found(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    """Answer every request with a plain ``404 Not Found`` (what no mounted app claims)."""
+    start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "9")])
+    return [b"not found"]
 
 
 async def asgi_hello(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
