@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, cast
 from wsgiref.types import WSGIApplication
 
+from asgiref.compatibility import guarantee_single_callable
 from asgiref.sync import iscoroutinefunction
 from asgiref.typing import ASGI3Application
 
@@ -72,8 +73,9 @@ def wsgi_app_of(app: object) -> WSGIApplication:
     return cast("WSGIApplication", app)
 
 
-def asgi_app_of(app: object) -> object:
-    """Return the ASGI app ``AsgiToWsgi`` was given (unwrapping :class:`AsgiApp`).
+def asgi_app_of(app: object) -> ASGI3Application:
+    """Return the ASGI 3 app ``AsgiToWsgi`` was given: an ASGI 2 double callable is turned into
+    one, an app in :class:`AsgiApp` is taken as the ASGI 3 app it is said to be.
 
     :raises TypeError: ``app`` is not callable, or is a WSGI app.
     """
@@ -87,7 +89,7 @@ def asgi_app_of(app: object) -> object:
             "a WSGI server, or with bridge.WsgiToAsgi(app) on an ASGI server (if it is an ASGI "
             "app after all, pass bridge.AsgiApp(app))"
         )
-    return app
+    return guarantee_single_callable(app)  # type: ignore[no-any-return,no-untyped-call]
 
 
 def _accepts(app: object, count: int) -> bool | None:

@@ -107,7 +107,6 @@ def _startup_warning(log: str) -> str | None:
     return None
 
 
-@pytest.mark.xfail(strict=True, reason="router.wsgi starts lifespan at the first ASGI request")
 @pytest.mark.parametrize("worker_class", ["sync", "gthread"])
 def test_router_wsgi_starts_lifespan_before_the_first_wsgi_view(worker_class: str) -> None:
     """The migration guide's pattern (a resource opened in the ASGI app's lifespan, used by a

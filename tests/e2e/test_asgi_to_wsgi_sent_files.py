@@ -33,7 +33,6 @@ def server(request: pytest.FixtureRequest) -> Iterator[servers.Server]:
         yield running
 
 
-@pytest.mark.xfail(strict=True, reason="the file is opened after send() returned: already gone")
 def test_a_file_deleted_by_the_background_task_is_still_delivered(server: servers.Server) -> None:
     """ASGI ``http.response.pathsend`` extension (the server sends the file at ``path``) and
     the HTTP spec's background work (the app may go on after the response is complete): bridge

@@ -21,12 +21,8 @@ from bridge import AsgiToWsgi
 from tests.e2e import servers
 
 ERROR_PAGE = b"500 Internal Server Error\n"
-NOT_YET_SENT = pytest.mark.xfail(
-    strict=True, reason="bridge passes exc_info on its first start_response call"
-)
 
 
-@NOT_YET_SENT
 def test_an_error_page_arrives_whole_on_uwsgi() -> None:
     """PEP 3333 (``exc_info`` "should be supplied by the application only if start_response is
     being called by an error handler", and a server must accept it before headers are sent):
@@ -40,7 +36,6 @@ def test_an_error_page_arrives_whole_on_uwsgi() -> None:
     assert (response.status_code, response.content) == (500, ERROR_PAGE)
 
 
-@NOT_YET_SENT
 @pytest.mark.usefixtures("no_asgi_to_wsgi_leaks")
 def test_an_error_page_needs_no_exc_info_before_a_status_was_given() -> None:
     """As above, with a ``start_response`` that refuses ``exc_info`` as uWSGI does."""

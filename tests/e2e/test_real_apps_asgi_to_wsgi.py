@@ -24,10 +24,6 @@ from tests.e2e.real_apps import TIMEOUT, Served
 
 #: How many downloads the race gets to show itself in: 13 % to 33 % of them lose it today.
 EXPORT_ATTEMPTS = 200
-UNLINKED_BEFORE_OPEN = (
-    "AsgiToWsgi opens an http.response.pathsend file only after send() returned, so the app's "
-    "background task (BackgroundTask(os.unlink, path)) can delete it first: 500"
-)
 
 
 @pytest.fixture(scope="module", params=real_apps.ASGI_TO_WSGI_KINDS)
@@ -134,12 +130,11 @@ def test_fastapi_background_tasks_run_after_the_response(client: httpx.Client) -
 
 
 def test_fastapi_file_response_deleted_by_its_background_task(
-    site: Served, client: httpx.Client, request: pytest.FixtureRequest
+    site: Served, client: httpx.Client
 ) -> None:
     """``FileResponse(path, background=BackgroundTask(os.unlink, path))``: the ASGI pathsend
     extension lets the app consider the file sent once ``send()`` returned, so the background
     task may delete it at once; every download must still arrive whole (and the file be gone)."""
-    real_apps.known_bug(request, site, on=real_apps.ASGI_TO_WSGI_KINDS, reason=UNLINKED_BEFORE_OPEN)
     paths: list[Path] = []
     for _ in range(EXPORT_ATTEMPTS):
         mark = token()

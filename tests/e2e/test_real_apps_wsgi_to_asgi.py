@@ -22,10 +22,6 @@ from tests.e2e.rawhttp import RawConnection
 from tests.e2e.real_apps import TIMEOUT, Served
 
 LARGE_SIZE = 8 * 1024 * 1024 + 11
-KEEP_ALIVE_500 = (
-    "Uvicorn closes the connection when the app raises after bridge sent its complete 500 "
-    "(no 'connection: close'), so the keep-alive client's next request is lost"
-)
 TEMP_FILE_BY_PATH = (
     "bridge sends a wsgi.file_wrapper file by http.response.pathsend and then closes the "
     "iterable, which deletes a NamedTemporaryFile before Granian opens the path: 404"
@@ -148,15 +144,12 @@ def test_pyramid_exception_is_a_500_logged_once(frameworks: Served) -> None:
     assert real_apps.logged_once(frameworks, f"RuntimeError: pyramid view failed {token}")
 
 
-def test_pyramid_500_keeps_the_keep_alive_connection(
-    frameworks: Served, request: pytest.FixtureRequest
-) -> None:
+def test_pyramid_500_keeps_the_keep_alive_connection(frameworks: Served) -> None:
     """RFC 9112 9.3: "If the "close" connection option is present, the connection will not persist
     after the current response; else, if the received protocol is HTTP/1.1 (or later), the
     connection will persist after the current response." So after the 500 of an escaped Pyramid
     exception, the next request on the same connection gets its 200, or, if the 500 said
     ``Connection: close``, on a new connection."""
-    real_apps.known_bug(request, frameworks, on={"uvicorn-httptools"}, reason=KEEP_ALIVE_500)
     with RawConnection(frameworks.port, timeout=TIMEOUT) as connection:
         failed = connection.request("GET", f"/pyramid/boom?token={uuid.uuid4().hex}")
         assert failed.status == 500

@@ -23,10 +23,6 @@ from tests.e2e.rawhttp import RawConnection, Response
 
 #: How Uvicorn and Hypercorn start the log record of an app's exception.
 SERVER_PREAMBLES = ("Exception in ASGI application", "Error in ASGI Framework")
-UVICORN_CLOSES = pytest.mark.xfail(
-    strict=True,
-    reason="the 500 does not say connection: close, and Uvicorn closes the connection after it",
-)
 
 
 @pytest.fixture(scope="module", params=["uvicorn-h11", "uvicorn-httptools", "hypercorn-trio"])
@@ -36,7 +32,7 @@ def server(request: pytest.FixtureRequest) -> Iterator[servers.Server]:
 
 
 def test_a_500_does_not_lose_the_next_request_on_the_connection(
-    server: servers.Server, request: pytest.FixtureRequest
+    server: servers.Server,
 ) -> None:
     """RFC 9112 9.3/9.6: HTTP/1.1 connections persist unless a response says ``close``, and "a
     server that sends a close connection option MUST initiate closure of the connection after
@@ -45,8 +41,6 @@ def test_a_500_does_not_lose_the_next_request_on_the_connection(
 
     Assumes bridge marks its 500 ``connection: close`` (HTTP/1.x only; HTTP/2 forbids the
     header) and keeps re-raising; a 500 without it must keep the connection usable."""
-    if "uvicorn" in server.process.args:
-        request.applymarker(UVICORN_CLOSES)
     with RawConnection(server.port, timeout=10) as connection:
         failed = connection.request("GET", "/raise")
         assert failed.status == 500

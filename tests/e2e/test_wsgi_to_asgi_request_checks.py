@@ -40,9 +40,6 @@ def is_httptools(server: servers.Server) -> bool:
     return "httptools" in server.process.args
 
 
-@pytest.mark.xfail(
-    strict=True, reason="bridge calls receive() first, so Uvicorn sends 100 Continue; 413 after"
-)
 def test_an_upload_over_the_limit_is_refused_before_100_continue(server: servers.Server) -> None:
     """RFC 9110 10.1.1: on a ``100-continue`` expectation "an origin server MUST send either: an
     immediate response with a final status code, if that status can be determined by examining
@@ -61,7 +58,7 @@ def test_an_upload_over_the_limit_is_refused_before_100_continue(server: servers
 
 
 def test_transfer_encoding_with_content_length_is_refused(
-    server: servers.Server, request: pytest.FixtureRequest
+    server: servers.Server,
 ) -> None:
     """RFC 9112 6.1: "A server MAY reject a request that contains both Content-Length and
     Transfer-Encoding or process such a request in accordance with the Transfer-Encoding alone.
@@ -70,10 +67,6 @@ def test_transfer_encoding_with_content_length_is_refused(
     h11 (Uvicorn ``--http h11``, Hypercorn) frames such a body as chunked and passes both
     headers on; bridge must not let ``CONTENT_LENGTH`` cut the body short: 400, as httptools
     and Gunicorn answer themselves, and the connection closed."""
-    if not is_httptools(server):
-        request.applymarker(
-            pytest.mark.xfail(strict=True, reason="bridge trusts Content-Length: the app reads 3")
-        )
     with RawConnection(server.port, timeout=10) as connection:
         headers = [("Content-Length", "3"), ("Transfer-Encoding", "chunked")]
         connection.send_whole("POST", "/echo", headers, b"hello")
@@ -83,7 +76,6 @@ def test_transfer_encoding_with_content_length_is_refused(
         assert connection.closed_by_server(), "the connection stayed open after the 400"
 
 
-@pytest.mark.xfail(strict=True, reason="bridge checks Host only when the server gives no address")
 def test_an_invalid_host_is_refused(server: servers.Server) -> None:
     """RFC 9112 3.2: "A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1
     request message that lacks a Host header field and to any request message that contains

@@ -24,7 +24,6 @@ def server() -> Iterator[servers.Server]:
         yield running
 
 
-@pytest.mark.xfail(strict=True, reason="start_response takes exc_info positionally only")
 def test_start_response_takes_exc_info_by_keyword(server: servers.Server) -> None:
     """PEP 3333 names the parameter ``exc_info`` and its own example servers (and every real
     one) accept it by keyword: the app's own error page, passed with ``exc_info=``, is sent
@@ -34,7 +33,6 @@ def test_start_response_takes_exc_info_by_keyword(server: servers.Server) -> Non
     assert response.text == "the app's own error page"
 
 
-@pytest.mark.xfail(strict=True, reason="wsgi.multiprocess is always False")
 def test_wsgi_multiprocess_is_true_by_default(server: servers.Server) -> None:
     """PEP 3333: ``wsgi.multiprocess`` "should evaluate true if an equivalent application
     object may be simultaneously invoked by another process". bridge cannot know whether the
@@ -44,7 +42,6 @@ def test_wsgi_multiprocess_is_true_by_default(server: servers.Server) -> None:
     assert flags == {"wsgi.multiprocess": True, "wsgi.multithread": True, "wsgi.run_once": False}
 
 
-@pytest.mark.xfail(strict=True, reason="WsgiToAsgi has no multiprocess option")
 def test_a_single_process_deployment_can_say_so() -> None:
     """PEP 3333 ``wsgi.multiprocess``: the deployer who knows the app runs in one process
     (``uvicorn`` with one worker) says so with ``WsgiToAsgi(app, multiprocess=False)``, and the

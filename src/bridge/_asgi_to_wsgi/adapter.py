@@ -16,7 +16,6 @@ from types import TracebackType
 from typing import Literal
 from wsgiref.types import StartResponse, WSGIEnvironment
 
-from asgiref.compatibility import guarantee_single_callable
 from asgiref.typing import ASGI3Application
 
 from .._errors import ServerError
@@ -77,7 +76,7 @@ class AsgiToWsgi:
         send_window: int = 512 * 1024,
         backend: Literal["auto", "asyncio", "uvloop", "trio"] = "auto",
     ) -> None:
-        app = asgi_app_of(app)
+        asgi_app = asgi_app_of(app)
         options = Options(
             lifespan=check_choice("lifespan", lifespan, ("auto", "on", "off")),  # type: ignore[arg-type]
             startup_timeout=check_seconds("startup_timeout", startup_timeout),
@@ -90,7 +89,7 @@ class AsgiToWsgi:
             send_window=check_size("send_window", send_window),
             backend=resolve_backend(check_choice("backend", backend, ("auto", *BACKENDS))),
         )
-        object.__setattr__(self, "_app", guarantee_single_callable(app))  # type: ignore[no-untyped-call]
+        object.__setattr__(self, "_app", asgi_app)
         object.__setattr__(self, "_options", options)
         object.__setattr__(self, "_slot", _Slot())
 
