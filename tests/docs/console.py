@@ -1,7 +1,8 @@
 """Run a console block of the docs as written: ``$`` lines are commands, the lines after one are
 the output it must print.
 
-- A command whose program is a server (Uvicorn, Hypercorn, Gunicorn, Granian, Waitress) is started
+- A command whose program is a server (Uvicorn, Hypercorn, Gunicorn, Granian, Waitress, uWSGI) is
+  started
   with :func:`tests.e2e.servers.running` on a free port of 127.0.0.1, in its own process group,
   and stopped by PID when the block ends or when a later command claims the same port. The port
   the page shows (``--port 8000``, ``--bind 127.0.0.1:8001``, ``HELPDESK_PORT=8003``, or the
@@ -37,8 +38,11 @@ SERVERS = {
     "gunicorn": ("--bind 127.0.0.1:{port}", 8000),
     "granian": ("--port {port}", 8000),
     "waitress-serve": ("--listen=127.0.0.1:{port}", 8080),
+    "uwsgi": ("--http 127.0.0.1:{port}", 8000),
 }
-_SHOWN_PORT = re.compile(r"(?:--port[ =]|--bind[ =]\S*:|-b \S*:|--listen=\S*:|_PORT=)(\d+)\b")
+_SHOWN_PORT = re.compile(
+    r"(?:--port[ =]|--bind[ =]\S*:|-b \S*:|--listen=\S*:|--http[ =]\S*:|_PORT=)(\d+)\b"
+)
 _URL_PORT = re.compile(r"(?:127\.0\.0\.1|localhost):(\d+)")
 _ENV_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _STATUS_SUFFIX = " --silent --show-error --write-out '\\n%{http_code}'"
