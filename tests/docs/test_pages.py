@@ -86,10 +86,12 @@ def test_no_development_history(page: Path) -> None:
 
 
 @cache
-def functions_in(file_name: str) -> frozenset[str]:
-    """The test functions of every file named ``file_name`` anywhere under ``tests/``."""
+def functions_in(cited: str) -> frozenset[str]:
+    """The functions of every file under ``tests/`` whose path ends with ``cited``."""
     names: set[str] = set()
-    for path in (REPO_ROOT / "tests").rglob(file_name):
+    for path in (REPO_ROOT / "tests").rglob(Path(cited).name):
+        if not f"/{path.relative_to(REPO_ROOT / 'tests').as_posix()}".endswith(f"/{cited}"):
+            continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 names.add(node.name)
@@ -98,13 +100,14 @@ def functions_in(file_name: str) -> frozenset[str]:
 
 @pytest.mark.parametrize("page", PAGES, ids=IDS)
 def test_cited_tests_exist(page: Path) -> None:
-    """Each ``file.py::test_name`` a page cites is a test function in a file of that name.
+    """Each ``file.py::test_name`` a page cites is a function of a test file at that path.
 
-    Found by file name and function name wherever the file lives under ``tests/``, so moving
-    a test file does not break the page, and renaming a test does."""
+    The path is matched as the tail of the file's path under ``tests/`` (``test_x.py`` anywhere,
+    ``e2e/test_x.py`` in a folder ``e2e``), so a page that cites the file name alone survives a
+    move into another folder, and a renamed test or file breaks it."""
     missing = [
         f"{file}::{name}"
         for file, name in _CITED_TEST.findall(page.read_text(encoding="utf-8"))
-        if name not in functions_in(Path(file).name)
+        if name not in functions_in(file)
     ]
     assert missing == []
