@@ -69,6 +69,8 @@ intersphinx_mapping: dict[str, tuple[str, str | None]] = {}
 # table-heavy), and lets wide tables scroll instead of squeezing them.
 html_theme = "furo"
 html_title = "bridge"
+html_static_path = ["_static"]
+html_css_files = ["tables.css"]
 
 # The pages that make the site's navigation: those index.md links to, in its order, under its
 # "## " headings (each heading a caption).
