@@ -22,10 +22,6 @@ from tests.e2e.rawhttp import RawConnection
 from tests.e2e.real_apps import TIMEOUT, Served
 
 LARGE_SIZE = 8 * 1024 * 1024 + 11
-TEMP_FILE_BY_PATH = (
-    "bridge sends a wsgi.file_wrapper file by http.response.pathsend and then closes the "
-    "iterable, which deletes a NamedTemporaryFile before Granian opens the path: 404"
-)
 
 
 @pytest.fixture(scope="module", params=real_apps.WSGI_TO_ASGI_KINDS)
@@ -97,12 +93,9 @@ def test_django_async_view_on_the_wsgi_handler(admin: Served) -> None:
     assert stats.json()["script_name"] == ""
 
 
-def test_django_file_response_of_a_temporary_file(
-    admin: Served, request: pytest.FixtureRequest
-) -> None:
+def test_django_file_response_of_a_temporary_file(admin: Served) -> None:
     """A ``FileResponse`` of a ``NamedTemporaryFile`` (deleted when the response is closed, PEP
     3333 ``close()``) arrives whole, on every server."""
-    real_apps.known_bug(request, admin, on={"granian"}, reason=TEMP_FILE_BY_PATH)
     with client_for(admin) as client:
         expected = "id,title\n" + "".join(
             f"{pk},{title}\n" for pk, title in client.get("/stats/").json()["documents"]

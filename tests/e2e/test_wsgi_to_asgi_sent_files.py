@@ -35,18 +35,12 @@ def server(request: pytest.FixtureRequest) -> Iterator[servers.Server]:
 
 
 def test_a_temporary_file_sent_with_send_file_arrives_whole(
-    server: servers.Server, request: pytest.FixtureRequest
+    server: servers.Server,
 ) -> None:
     """PEP 3333 ``wsgi.file_wrapper`` ("the server ... may use the file's ``fileno()`` ... as
     long as the result is the same as iterating") and ``close()`` on every path: the client
     gets the file's bytes, whatever the server does with a path, even though the app's
     ``close()`` deletes the file (ASGI ``http.response.pathsend`` names a file by path only)."""
-    if "granian" in server.process.args:
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True, reason="the path is sent, then close() deletes it: Granian 404s"
-            )
-        )
     with httpx.Client(base_url=server.url, timeout=20) as client:
         responses = [client.get("/report") for _ in range(3)]
     assert [response.status_code for response in responses] == [200, 200, 200], server.log()

@@ -149,6 +149,34 @@ async def test_asgi_pathsend_sends_a_regular_file_by_path_with_its_length(data_f
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("content_length", [None, "10"])
+async def test_asgi_pathsend_never_names_a_file_the_app_deletes_on_close(
+    data_file: Path, content_length: str | None
+) -> None:
+    """ASGI 'Path Send' names a file by path, and a server may open it after ``send()``
+    returned (Granian does). A file the app's ``close()`` deletes (a ``NamedTemporaryFile`` in
+    Flask's ``send_file`` or Django's ``FileResponse``) is gone by then: its bytes are sent
+    instead, read from a descriptor bridge kept (PEP 3333 ``wsgi.file_wrapper``: the result must
+    be "the same as iterating"), with the same Content-Length."""
+    closed: list[bool] = []
+
+    class DeletedOnClose(io.FileIO):
+        def close(self) -> None:
+            if not self.closed:
+                closed.append(True)
+                data_file.unlink()
+            super().close()
+
+    headers = [] if content_length is None else [("Content-Length", content_length)]
+    app = file_app(lambda: DeletedOnClose(data_file, "rb"), headers)
+    exchange = await serve(bridge.WsgiToAsgi(app), http_scope(extensions=PATHSEND))
+    assert closed == [True]
+    assert all(m["type"] != "http.response.pathsend" for m in exchange.sent)
+    assert exchange.body == b"0123456789"
+    assert [v for n, v in exchange.headers if n == b"content-length"] == [b"10"]
+
+
+@pytest.mark.anyio
 async def test_asgi_pathsend_keeps_a_matching_content_length(data_file: Path) -> None:
     """ASGI 'Path Send': a declared Content-Length equal to the file size is kept as is."""
     app = file_app(lambda: data_file.open("rb"), [("Content-Length", "10")])

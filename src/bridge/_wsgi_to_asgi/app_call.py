@@ -32,13 +32,14 @@ stops it on the loop, so the worker never waits for room that no sender will mak
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from .._errors import ApplicationError, ClientDisconnected
 from .._runners import Link, Outbox
 from .._translate import response_has_body, response_start
-from .wsgi_io import FileWrapper, regular_file
+from .wsgi_io import FileWrapper, regular_file, still_named
 
 if TYPE_CHECKING:
     from wsgiref.types import WSGIApplication, WSGIEnvironment
@@ -49,6 +50,17 @@ if TYPE_CHECKING:
     from .._types import AsgiHeaders
 
 __all__ = ["AppCall"]
+
+#: Bytes per block when a file the server could not have by path is streamed instead.
+_BLOCK = 65536
+
+
+class _ByPath(NamedTuple):
+    """A response file that may go by path: its name, size and a duplicate descriptor."""
+
+    path: str
+    size: int
+    fd: int
 
 
 def _ignore(*args: object) -> None:
@@ -126,13 +138,22 @@ class AppCall:
         """Call the app, pull its iterable and close it, all in this one thread."""
         self.link = link
         iterable = app(environ, self.start_response)
+        by_path: _ByPath | None = None
         try:
-            if not (self._pathsend and self._send_by_path(iterable)):
+            by_path = self._by_path(iterable) if self._pathsend else None
+            if by_path is None:
                 self._drain(iterable)
         finally:
             close = getattr(iterable, "close", None)
-            if close is not None:
-                close()
+            try:
+                if close is not None:
+                    close()
+            except BaseException:
+                if by_path is not None:
+                    os.close(by_path.fd)
+                raise
+        if by_path is not None:
+            self._send_file(by_path)
         self._complete()
 
     def start_response(
@@ -235,26 +256,49 @@ class AppCall:
         pending, self.pending, self._last_body = self.pending, [], None
         outbox.put(self.link, pending)
 
-    def _send_by_path(self, iterable: Iterable[bytes]) -> bool:
-        """Queue ``http.response.pathsend`` for a regular file (the server supports it)."""
+    def _by_path(self, iterable: Iterable[bytes]) -> _ByPath | None:
+        """Whether the response is a whole regular file the server may send by path.
+
+        The file is decided on after ``close()`` (:meth:`_send_file`), which may delete it (a
+        ``NamedTemporaryFile``): a duplicate of its descriptor keeps its bytes readable till then.
+        """
         if not (
             isinstance(iterable, FileWrapper)
             and self._status is not None
             and self._has_body
             and not self._headers_sent
         ):
-            return False
+            return None
         found = regular_file(iterable.filelike)
         if found is None or self._remaining not in (None, found[1]):
-            return False
+            return None
         path, size = found
+        try:
+            fd = os.dup(getattr(iterable.filelike, "fileno")())  # noqa: B009
+        except (AttributeError, OSError):
+            return None
+        return _ByPath(path, size, fd)
+
+    def _send_file(self, by_path: _ByPath) -> None:
+        """Send the file by path if it outlived ``close()``; else send what the descriptor reads.
+
+        A server may open the path after ``send()`` returned (Granian does), so only a file that
+        is still there under its name, as the same file, goes by path.
+        """
         if self._remaining is None:
-            self._headers.append((b"content-length", str(size).encode("ascii")))
-        self._send_headers()
-        pathsend: HTTPResponsePathsendEvent = {"type": "http.response.pathsend", "path": path}
-        self.pending.append((cast("ASGISendEvent", pathsend), 0))  # not in asgiref's union
-        self._ended = True
-        return True
+            self._headers.append((b"content-length", str(by_path.size).encode("ascii")))
+        if still_named(by_path.path, by_path.fd):
+            os.close(by_path.fd)
+            self._send_headers()
+            pathsend: HTTPResponsePathsendEvent = {
+                "type": "http.response.pathsend",
+                "path": by_path.path,
+            }
+            self.pending.append((cast("ASGISendEvent", pathsend), 0))  # not in asgiref's union
+            self._ended = True
+            return
+        with open(by_path.fd, "rb") as file:  # deleted, or replaced by another file: stream it
+            self._drain(FileWrapper(file, _BLOCK))
 
     def _complete(self) -> None:
         """Check the finished response and queue its last message (after close)."""

@@ -12,7 +12,7 @@ import stat
 from collections.abc import Callable
 from typing import IO
 
-__all__ = ["FileWrapper", "WsgiInput", "regular_file"]
+__all__ = ["FileWrapper", "WsgiInput", "regular_file", "still_named"]
 
 
 class WsgiInput:
@@ -140,20 +140,27 @@ class FileWrapper:
 def regular_file(filelike: object) -> tuple[str, int] | None:
     """Return ``(absolute path, size)`` when ``filelike`` is a named regular file at offset 0.
 
-    The path must still name the open file (same device and inode), so a renamed or deleted
-    file is streamed from its descriptor rather than sent by a path that now means another file.
+    The path must still name the open file (:func:`still_named`), so a renamed or deleted file
+    is streamed from its descriptor rather than sent by a path that now means another file.
     """
     try:
-        status = os.fstat(getattr(filelike, "fileno")())  # noqa: B009
+        fd = getattr(filelike, "fileno")()  # noqa: B009
+        status = os.fstat(fd)
         name = getattr(filelike, "name")  # noqa: B009
         if not stat.S_ISREG(status.st_mode) or isinstance(name, int):
             return None
         if getattr(filelike, "tell")() != 0:  # noqa: B009
             return None
         path = os.path.abspath(os.fsdecode(name))
-        named = os.stat(path)
     except (AttributeError, OSError, TypeError, ValueError):
         return None
-    if (named.st_dev, named.st_ino) != (status.st_dev, status.st_ino):
-        return None
-    return path, status.st_size
+    return (path, status.st_size) if still_named(path, fd) else None
+
+
+def still_named(path: str, fd: int) -> bool:
+    """Whether ``path`` still names the file open as ``fd`` (same device and inode)."""
+    try:
+        named, opened = os.stat(path), os.fstat(fd)
+    except OSError:
+        return False
+    return (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino)
