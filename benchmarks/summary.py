@@ -1,22 +1,24 @@
-"""Turn one run's samples into medians, ratios and target verdicts, as text and as JSON.
+"""One run's samples as medians and ratios, and as the plain data of ``latest.json`` (both ways).
 
 Each configuration's result is the median of its rounds' values (failed rounds left out and
-counted). A cell ends with ``*`` when some request answered non-2xx, a socket error occurred, or
-a round failed; the footnotes under the table say which.
+counted). :func:`to_json` writes every round; :func:`from_json` reads it back, so the report,
+the charts and the docs page can be made again from a saved run without running anything.
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from benchmarks.apps.served import is_base, is_bridge
 from benchmarks.measure import Sample
-from benchmarks.scenarios import IMPLEMENTATIONS, Config
+from benchmarks.scenarios import SCENARIOS, Config, implementations
 from benchmarks.targets import TARGETS, Target
 
-#: the ratios the issues speak of, per direction: (numerator, denominator)
+#: the ratios the report prints per direction: (numerator, denominator); bridge variants that
+#: are not listed (a new option's row) get variant/native and variant/bridge on top of these
 RATIOS: Mapping[str, tuple[tuple[str, str], ...]] = {
     "wsgi-to-asgi": (
         ("bridge", "native"),
@@ -26,16 +28,35 @@ RATIOS: Mapping[str, tuple[tuple[str, str], ...]] = {
         ("bridge-greenlet", "native"),
         ("greenlet-floor", "native"),
         ("bridge-greenlet", "greenlet-floor"),
+        ("bridge", "granian-wsgi"),
+        ("bridge-greenlet", "granian-wsgi"),
+        ("bridge", "gunicorn-sync"),
+        ("bridge", "bridge@base"),
+        ("bridge-greenlet", "bridge-greenlet@base"),
     ),
     "asgi-to-wsgi": (
         ("bridge", "native"),
         ("bridge", "a2wsgi"),
         ("floor", "native"),
         ("bridge", "floor"),
+        ("bridge", "gunicorn-asgi"),
+        ("bridge", "bridge@base"),
     ),
 }
 FEW_REQUESTS = 10  # fewer completed requests per round than this make a coarse number
-_SHORT = {"uvicorn-legacy": "legacy", "bridge-greenlet": "greenlet", "greenlet-floor": "g-floor"}
+
+
+def ratios(direction: str) -> tuple[tuple[str, str], ...]:
+    """:data:`RATIOS` of ``direction`` plus variant/native and variant/bridge for any other
+    bridge variant among its implementations."""
+    listed = {name for pair in RATIOS[direction] for name in pair}
+    variants = [
+        impl
+        for impl in implementations(direction)
+        if is_bridge(impl) and not is_base(impl) and impl not in listed
+    ]
+    extra = [(v, against) for v in variants for against in ("native", "bridge")]
+    return (*RATIOS[direction], *extra)
 
 
 @dataclass(frozen=True)
@@ -107,108 +128,17 @@ class Results:
                 rows[(summary.config.scenario.name, summary.config.server)].append(summary)
         return list(rows.values())
 
+    def columns(self, direction: str) -> list[str]:
+        """The implementations measured (or found unavailable) in ``direction``, in order."""
+        present = {impl for (d, _, _, impl) in self.summaries if d == direction}
+        return [i for i in implementations(direction, baseline=True) if i in present]
+
 
 def _key(config: Config) -> tuple[str, str, str, str]:
     return config.direction, config.scenario.name, config.server, config.impl
 
 
-def format_number(value: float | None, unit: str) -> str:
-    """``18,234`` for req/s and MiB/s, ``10.3`` for ms, ``-`` for nothing."""
-    if value is None:
-        return "-"
-    return f"{value:,.1f}" if unit == "ms" or value < 100 else f"{value:,.0f}"
-
-
-def format_direction(results: Results, direction: str, rounds: int) -> str:
-    """The tables of one direction: medians, the issues' ratios, RSS, then footnotes."""
-    impls = list(dict.fromkeys(i for group in IMPLEMENTATIONS[direction].values() for i in group))
-    ratios = RATIOS[direction]
-    medians = [["scenario@server", "unit", "conns", *impls]]
-    ratio_rows = [
-        ["ratios of medians", *(f"{_SHORT.get(a, a)}/{_SHORT.get(b, b)}" for a, b in ratios)]
-    ]
-    rss = [["RSS MiB: peak (+growth)", *impls]]
-    footnotes: list[str] = []
-    for row in results.rows(direction):
-        config, cells = row[0].config, {s.config.impl: s for s in row}
-        label = f"{config.scenario.name}@{config.server}"
-        medians.append([label, config.scenario.unit, str(config.connections)])
-        medians[-1] += [_cell(cells.get(impl), footnotes, label) for impl in impls]
-        rss.append([label, *(_rss_cell(cells.get(impl)) for impl in impls)])
-        found = [results.ratio(config, a, b) for a, b in ratios]
-        if any(value is not None for value in found):
-            ratio_rows.append([label, *(_ratio(value) for value in found)])
-    parts = [f"{direction}: medians of {rounds} round(s)", _align(medians), ""]
-    if len(ratio_rows) > 1:
-        parts += [_align(ratio_rows), "(for ms, time to last byte, a ratio below 1 is better)", ""]
-    else:
-        parts += ["ratios: none yet (bridge not measured)", ""]
-    parts.append(_align(rss))
-    return "\n".join(parts + (["", *footnotes] if footnotes else []))
-
-
-def _cell(summary: Summary | None, footnotes: list[str], label: str) -> str:
-    if summary is None:
-        return ""
-    if summary.unavailable:
-        return "n/a"
-    if summary.median is None:
-        footnotes.append(f"* {label} {summary.config.impl}: {'; '.join(summary.notes)}")
-        return "failed*"
-    text = format_number(summary.median, summary.config.scenario.unit)
-    if summary.notes:
-        footnotes.append(f"* {label} {summary.config.impl}: {'; '.join(summary.notes)}")
-        text += "*"
-    return text
-
-
-def _rss_cell(summary: Summary | None) -> str:
-    if summary is None or summary.median is None:
-        return ""
-    peak, growth = summary.detail("rss_peak_mib"), summary.detail("rss_growth_mib")
-    return f"{peak or 0:.0f} (+{growth or 0:.1f})"
-
-
-def _ratio(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}x"
-
-
-def _align(rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join(
-        "  ".join(
-            cell.ljust(w) if i == 0 else cell.rjust(w)
-            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-        )
-        for row in rows
-    )
-
-
-def format_targets(results: Results, targets: Sequence[Target] = TARGETS) -> str:
-    """One line per target of the directions that ran: measured number and met/missed."""
-    lines = ["targets (from the issues; measured on this machine, in this run):"]
-    directions = {key[0] for key in results.summaries}
-    for target in targets:
-        if target.direction not in directions:
-            continue
-        measured = target.measure(results.lookup)
-        verdict = {True: "met", False: "MISSED", None: "not measured"}[target.is_met(measured)]
-        number = (
-            "-"
-            if measured is None
-            else (
-                f"{measured:.1f} MiB"
-                if target.rss
-                else f"{measured:.2f}x"
-                if target.against
-                else f"{measured:,.0f}"
-            )
-        )
-        lines.append(f"  issue {target.issue}  {target.text:<50} {number:>10}  {verdict}")
-    return "\n".join(lines)
-
-
-def to_json(results: Results, targets: Sequence[Target] = TARGETS) -> dict[str, Any]:
+def to_json(results: Results, targets: Iterable[Target] = TARGETS) -> dict[str, Any]:
     """Every summary (all rounds), every ratio and every target verdict, as plain data."""
     configs = []
     for (direction, scenario, server, impl), s in results.summaries.items():
@@ -218,15 +148,17 @@ def to_json(results: Results, targets: Sequence[Target] = TARGETS) -> dict[str, 
                 "scenario": scenario,
                 "server": server,
                 "impl": impl,
+                "app": s.config.app,
+                "runs_on": s.config.runs_on,
                 "unit": s.config.scenario.unit,
                 "connections": s.config.connections,
                 "unavailable": s.unavailable,
                 "median": s.median,
-                "values": s.values,
-                "errors": [x.error for x in s.samples if x.error],
+                "rounds": [
+                    {"value": x.value, "error": x.error, "details": x.details} for x in s.samples
+                ],
                 "notes": s.notes,
-                "details": [x.details for x in s.samples],
-                "ratios": {f"{a}/{b}": results.ratio(s.config, a, b) for a, b in RATIOS[direction]},
+                "ratios": {f"{a}/{b}": results.ratio(s.config, a, b) for a, b in ratios(direction)},
             }
         )
     verdicts = [
@@ -240,3 +172,26 @@ def to_json(results: Results, targets: Sequence[Target] = TARGETS) -> dict[str, 
         if any(c["direction"] == t.direction for c in configs)
     ]
     return {"configurations": configs, "targets": verdicts}
+
+
+def from_json(data: Mapping[str, Any]) -> Results:
+    """The :class:`Results` that :func:`to_json` wrote (medians and ratios are recomputed).
+
+    :raises KeyError: a configuration names a scenario this harness no longer has.
+    """
+    summaries = []
+    for c in data["configurations"]:
+        config = Config(
+            c["direction"],
+            SCENARIOS[c["scenario"]],
+            c["server"],
+            c["impl"],
+            c["app"],
+            c["runs_on"],
+            c["connections"],
+        )
+        samples = tuple(
+            Sample(r["value"], r["error"], dict(r["details"])) for r in c.get("rounds", ())
+        )
+        summaries.append(Summary(config, samples, c["unavailable"]))
+    return Results(summaries)
