@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import load
+from benchmarks.apps.served import is_base
 from benchmarks.baseline import Baseline, BaselineError, extracted
 from benchmarks.measure import REPO, Sample, measure
 from benchmarks.report import format_direction, format_number, format_targets
-from benchmarks.scenarios import DIRECTIONS, SCENARIOS, Config, configurations
+from benchmarks.scenarios import DIRECTIONS, SCENARIOS, Config, configurations, implementations
 from benchmarks.summary import Results, Summary, to_json
 
 _DESCRIPTION = (
@@ -97,6 +98,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(
             f"unknown scenario(s) {', '.join(sorted(unknown))}; known: {','.join(SCENARIOS)}"
         )
+    if args.implementations is not None:
+        known = {i for d in DIRECTIONS for i in implementations(d, baseline=True)}
+        wanted = set(args.implementations.split(","))
+        if wanted - known:
+            parser.error(
+                f"unknown implementation(s) {', '.join(sorted(wanted - known))}; "
+                f"known: {','.join(sorted(known))}"
+            )
+        if args.baseline is None and any(is_base(impl) for impl in wanted):
+            parser.error("an @base implementation needs --baseline REV")
     if min(args.duration, args.rounds, args.sse_runs) < 1:
         parser.error("--duration, --rounds and --sse-runs must be at least 1")
     return args
