@@ -60,8 +60,11 @@ def draw_direction(
     drawn = panels(results, direction, page)
     if not drawn:
         return False
+    legend = _legend(drawn, direction)
+    columns = len(legend) if len(legend) <= 4 else 3
+    header = 0.3 + 0.26 * -(-len(legend) // columns)  # inches: title, then the legend's rows
     heights = [0.75 + 0.3 * slots(groups) for _, _, groups in drawn]
-    total = sum(heights) + 0.9
+    total = sum(heights) + header + 0.3
     figure, axes = plt.subplots(
         len(drawn),
         1,
@@ -72,22 +75,17 @@ def draw_direction(
     for ax, panel in zip(axes[:, 0], drawn, strict=True):
         _draw_panel(ax, *panel)
     figure.suptitle(
-        f"{TITLES[direction]}: {title}",
-        fontsize=13,
-        x=0.01,
-        y=1 - 0.12 / total,
-        ha="left",
-        va="top",
+        f"{TITLES[direction]}: {title}", fontsize=13, x=0.01, y=1 - 0.12 / total, ha="left"
     )
     figure.legend(
-        handles=_legend(drawn, direction),
+        handles=legend,
         loc="upper left",
         bbox_to_anchor=(0.005, 1 - 0.42 / total),
-        ncol=5,
+        ncol=columns,
         fontsize=10,
         frameon=False,
     )
-    figure.tight_layout(rect=(0, 0, 1, 1 - 0.6 / total), h_pad=1.0)
+    figure.tight_layout(rect=(0, 0, 1, 1 - header / total), h_pad=1.0)
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)
     plt.close(figure)
