@@ -65,7 +65,7 @@ def extracted(revision: str, *, repo: Path) -> Iterator[Baseline]:
     try:
         commit = _git(repo, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
     except BaselineError:
-        raise BaselineError(f"--baseline {revision!r} is not a commit of {repo}") from None
+        raise BaselineError(f"{revision!r} is not a commit of {repo}") from None
     archive = _git_bytes(repo, "archive", "--format=tar", commit, SOURCE)
     with tempfile.TemporaryDirectory(prefix="bench-baseline-") as directory:
         path = Path(directory)

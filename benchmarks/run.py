@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         with baseline as extracted_baseline:
             return _run(args, extracted_baseline)
     except BaselineError as exc:  # raised before anything runs: the tree cannot be the baseline
-        print(f"--baseline: {exc}", file=sys.stderr)
+        print(f"--baseline {args.baseline}: {exc}", file=sys.stderr)
         return 2
 
 
