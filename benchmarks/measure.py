@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import statistics
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,14 +30,18 @@ class Sample:
     details: dict[str, float] = field(default_factory=dict)  # requests, errors, latency, RSS
 
 
-def measure(config: Config, *, duration: int, sse_runs: int) -> Sample:
+def measure(
+    config: Config, *, duration: int, sse_runs: int, env: Mapping[str, str] | None = None
+) -> Sample:
     """Start the configuration's server, load it, and return what was measured.
+
+    ``env`` holds variables to set for the server (the baseline's, for ``@base``).
 
     Failures (server did not start, wrk failed, wrong answers) become a Sample with an error:
     one broken configuration never stops the others, and never yields a number.
     """
     try:
-        with servers.running(config.argv, client.answers_hello, cwd=REPO) as server:
+        with servers.running(config.argv, client.answers_hello, cwd=REPO, env=env) as server:
             _warm_up(config, server.port)
             pid = server.serving_pid
             peak_reset = servers.reset_peak_rss(pid)

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,7 +40,7 @@ def free_port() -> int:
 
 
 def uvicorn_argv(target: str, port: int) -> list[str]:
-    """Uvicorn as issue 3 fixes it: uvloop, httptools, 1 worker, no access log, no lifespan."""
+    """Uvicorn: uvloop, httptools, 1 worker, no access log, no lifespan, no websockets."""
     return [
         sys.executable,
         "-m",
@@ -63,6 +63,29 @@ def uvicorn_argv(target: str, port: int) -> list[str]:
         "--no-access-log",
         "--log-level",
         "warning",
+    ]
+
+
+def granian_argv(target: str, port: int) -> list[str]:
+    """Granian's WSGI interface: 1 worker, HTTP/1 only, no websockets, its default threads."""
+    return [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--http",
+        "1",
+        "--no-ws",
+        "--log-level",
+        "warning",
+        target,
     ]
 
 
@@ -123,9 +146,15 @@ class Server:
 
 @contextlib.contextmanager
 def running(
-    argv_for_port: Callable[[int], list[str]], probe: Callable[[int], bool], *, cwd: Path
+    argv_for_port: Callable[[int], list[str]],
+    probe: Callable[[int], bool],
+    *,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[Server]:
     """Start a server, yield it once ``probe(port)`` says it is ready, and always stop it.
+
+    ``env`` holds variables to set in the server's environment on top of the harness's own.
 
     :raises ServerFailed: the process exited early or was not ready within READY_TIMEOUT.
     """
@@ -135,6 +164,7 @@ def running(
             process = subprocess.Popen(
                 argv_for_port(port),
                 cwd=cwd,
+                env={**os.environ, **env} if env else None,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,

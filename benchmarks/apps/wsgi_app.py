@@ -1,13 +1,19 @@
-"""The raw PEP 3333 benchmark app: the routes of :mod:`benchmarks.apps`, no framework."""
+"""The raw PEP 3333 benchmark app: the routes of :mod:`benchmarks.apps`, no framework.
+
+``/sleep-await`` calls ``await_`` from the package named by ``BENCH_BRIDGE_PACKAGE`` (default
+``bridge``), so that the baseline's adapter (``bridge_base``, see benchmarks/baseline.py) serves
+it with its own ``await_``.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import importlib
+import os
 import time
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-import bridge
 from benchmarks.apps import (
     CHUNK_SIZE,
     HELLO,
@@ -22,6 +28,7 @@ if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
 
 _CHUNK = b"x" * CHUNK_SIZE
+_await = importlib.import_module(os.environ.get("BENCH_BRIDGE_PACKAGE", "bridge")).await_
 
 
 def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -41,7 +48,7 @@ def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[byt
         time.sleep(SLEEP_SECONDS)
         return _fixed(start_response, HELLO)
     if path == "/sleep-await":
-        bridge.await_(asyncio.sleep(SLEEP_SECONDS))
+        _await(asyncio.sleep(SLEEP_SECONDS))
         return _fixed(start_response, HELLO)
     if path == "/sse":
         start_response(
