@@ -201,25 +201,65 @@ def test_off_mode_never_sends_a_lifespan_scope(backend: str) -> None:
     assert app.events == []
 
 
-def test_exception_after_asking_for_startup_is_a_failure(backend: str) -> None:
+def test_exception_before_answering_startup_means_no_lifespan_in_auto_mode(
+    backend: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """ASGI lifespan spec: "If an exception is raised when calling the application callable
+    with a ``lifespan.startup`` message or a ``scope`` with type ``lifespan``, the server must
+    continue but not send any lifespan events" (Uvicorn's ``--lifespan auto`` does so). One
+    INFO line says why; the app is served. (Starlette and FastAPI answer a failing startup with
+    ``lifespan.startup.failed``, which stays a failure.)"""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await receive()
+            raise OSError("no database")
+        await respond(send, b"served")
+
+    with caplog.at_level(logging.INFO, "bridge.asgi"), AsgiToWsgi(app, backend=backend) as adapter:
+        adapter.startup()
+        assert run(adapter).body == b"served"
+    [record] = [r for r in caplog.records if "without lifespan" in r.getMessage()]
+    assert record.levelno == logging.INFO
+    assert "OSError('no database')" in record.getMessage()
+
+
+def test_exception_before_answering_startup_fails_in_on_mode(backend: str) -> None:
+    """``lifespan="on"``: the app must speak lifespan, so the same exception fails startup."""
+
     async def app(scope: Any, receive: Any, send: Any) -> None:
         await receive()
         raise OSError("no database")
 
-    with AsgiToWsgi(app, backend=backend) as adapter:
-        with pytest.raises(LifespanError, match="lifespan startup raised"):
+    with AsgiToWsgi(app, lifespan="on", backend=backend) as adapter:
+        with pytest.raises(LifespanError, match="raised OSError"):
             adapter.startup()
         assert run(adapter).status == "500 Internal Server Error"
 
 
-def test_unexpected_lifespan_message_fails_startup(backend: str) -> None:
+@pytest.mark.parametrize(
+    ("message", "error"),
+    [
+        ({"type": "lifespan.shutdown.compete"}, "unexpected lifespan message"),
+        ({"type": "http.response.start", "status": 200}, "unexpected message type"),
+    ],
+    ids=["misspelt-lifespan-message", "http-message"],
+)
+def test_a_message_that_answers_no_lifespan_event_is_refused(
+    backend: str, message: dict[str, Any], error: str
+) -> None:
+    """ASGI lifespan spec: the app answers ``lifespan.startup`` with ``lifespan.startup.*``.
+    Anything else is refused with an exception into the app (a naive app that treats every
+    scope as ``http`` sends ``http.response.start``): ``"on"`` fails startup with it."""
+
     async def app(scope: Any, receive: Any, send: Any) -> None:
         await receive()
-        await send({"type": "lifespan.shutdown.compete"})
+        await send(message)
 
-    with AsgiToWsgi(app, backend=backend) as adapter, pytest.raises(LifespanError) as info:
+    adapter = AsgiToWsgi(app, lifespan="on", backend=backend)
+    with adapter, pytest.raises(LifespanError) as info:
         adapter.startup()
-    assert "unexpected lifespan message 'lifespan.shutdown.compete'" in str(info.value.__cause__)
+    assert error in str(info.value.__cause__)
 
 
 def test_shutdown_failed_is_logged(backend: str, caplog: pytest.LogCaptureFixture) -> None:

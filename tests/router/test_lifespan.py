@@ -6,6 +6,7 @@ before answering does not support lifespan and is tolerated; ``state`` is shared
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import anyio
@@ -98,11 +99,31 @@ async def test_startup_failure_fails_startup_and_shuts_down_started_apps() -> No
     assert (first.events, broken.events, never.events) == (BOTH, ["lifespan.startup"], [])
 
 
-async def test_exception_after_receiving_startup_is_a_startup_failure() -> None:
+async def test_exception_before_answering_startup_leaves_the_app_out(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """ASGI lifespan spec: an exception on the lifespan scope means the server "must continue
+    but not send any lifespan events" (Uvicorn's ``--lifespan auto``); the Router says so once,
+    at INFO, and the other apps start (a ``lifespan.startup.failed`` answer stays a failure)."""
     broken = LifespanApp("broken", raise_in="startup")
-    replies = await lifespan(bridge.Router({"/b": broken}))
-    message = "route '/b' raised RuntimeError('broken broke') during startup"
-    assert replies == [{"type": "lifespan.startup.failed", "message": message}]
+    other = LifespanApp("other")
+    with caplog.at_level(logging.INFO, "bridge"):
+        replies = await lifespan(bridge.Router({"/b": broken, "/o": other}))
+    assert (replies, other.events) == (COMPLETE, BOTH)
+    assert "route '/b' raised RuntimeError('broken broke') without answering" in caplog.text
+
+
+async def test_a_naive_app_sending_http_on_the_lifespan_scope_is_left_out() -> None:
+    """A naive app that treats every scope as ``http`` answers ``lifespan.startup`` with
+    ``http.response.start``: refused with an exception into it (as Uvicorn does), so it is left
+    out of lifespan instead of failing startup with an empty message."""
+
+    async def naive(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+
+    other = LifespanApp("other")
+    replies = await lifespan(bridge.Router({"/naive": naive, "/o": other}))
+    assert (replies, other.events) == (COMPLETE, BOTH)
 
 
 async def _no_lifespan(scope: Any, receive: Any, send: Any) -> None:

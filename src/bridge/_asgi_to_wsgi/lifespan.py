@@ -8,17 +8,24 @@ the loop thread resolves, each wait bounded by a timeout.
 Modes (``lifespan=``):
 
 ``"auto"`` (default)
-    Run startup; an app that raises before asking for ``lifespan.startup``, returns without
-    answering, or does not answer within ``startup_timeout`` is served without lifespan.
+    Run startup; an app that raises before it answered ``lifespan.startup``, returns without
+    answering, or does not answer within ``startup_timeout`` is served without lifespan, and one
+    INFO (WARNING for a timeout) line says why. The ASGI lifespan spec: "If an exception is
+    raised when calling the application callable with a ``lifespan.startup`` message or a
+    ``scope`` with type ``lifespan``, the server must continue but not send any lifespan
+    events." A naive app that treats every scope as ``http`` is one: the message it sends on
+    the lifespan scope is refused with an exception, as Uvicorn does.
 ``"on"``
     As ``"auto"``, but each of those is a startup failure (:class:`LifespanError`).
 ``"off"``
     Never send the app a lifespan scope.
 
-A ``lifespan.startup.failed`` answer (or an exception after the app asked for startup) is a
-failure in both modes: :meth:`Lifespan.startup` raises, and the adapter answers every request
-with 500. The ``state`` dict the app fills during startup is shallow-copied into each request's
-``scope["state"]`` by the adapter.
+A ``lifespan.startup.failed`` answer is a failure in both modes (Starlette and FastAPI send it
+when their startup raises): :meth:`Lifespan.startup` raises, and the adapter answers every
+request with 500. While startup takes long, a WARNING says so after :data:`SLOW_STARTUP`
+seconds, naming the app and ``lifespan="off"``: the first requests wait for it. The ``state``
+dict the app fills during startup is shallow-copied into each request's ``scope["state"]`` by
+the adapter.
 """
 
 from __future__ import annotations
@@ -45,6 +52,9 @@ LifespanMode = Literal["auto", "on", "off"]
 
 _logger = logging.getLogger("bridge.asgi")
 _Outcome = tuple[str, object]
+
+#: Seconds of waiting for ``lifespan.startup`` after which a WARNING says that requests wait.
+SLOW_STARTUP = 5.0
 
 
 class Lifespan:
@@ -126,7 +136,7 @@ class Lifespan:
         self._loop.call_soon(self._spawn)
         self._spawned = True
         try:
-            kind, detail = self._startup.result(self._startup_timeout)
+            kind, detail = self._wait_for_startup()
         except TimeoutError:
             self._stop_task()
             kind = "timeout"
@@ -135,10 +145,29 @@ class Lifespan:
             self.supported = True
         elif kind == "failed":
             self._fail(LifespanError(f"lifespan startup failed: {detail!r}"))
-        elif kind == "raised" and self._asked_startup:
-            self._fail(LifespanError(f"lifespan startup raised {detail!r}"), detail)
         else:
             self._unsupported(kind, detail)
+
+    def _wait_for_startup(self) -> _Outcome:
+        """Wait for the app's answer, saying so in a WARNING if it takes long.
+
+        :raises TimeoutError: no answer within ``startup_timeout``.
+        """
+        slow = min(SLOW_STARTUP, self._startup_timeout)
+        try:
+            return self._startup.result(slow)
+        except TimeoutError:
+            if slow == self._startup_timeout:
+                raise
+        _logger.warning(
+            "the ASGI app %r has not answered lifespan.startup for %s seconds; requests wait "
+            "for it up to startup_timeout=%s seconds. If the app does not speak lifespan, "
+            "create the adapter with lifespan='off'",
+            self._app,
+            slow,
+            self._startup_timeout,
+        )
+        return self._startup.result(self._startup_timeout - slow)
 
     def _unsupported(self, kind: str, detail: object) -> None:
         """Handle an app that does not speak lifespan: fine in ``"auto"``, a failure in ``"on"``."""
@@ -148,10 +177,9 @@ class Lifespan:
         }.get(kind, str(detail))
         if self._mode == "on":
             self._fail(LifespanError(reason), detail if kind == "raised" else None)
-        elif kind == "timeout":
-            _logger.warning("%s; serving requests without lifespan (lifespan='auto')", reason)
         else:
-            _logger.debug("%s; serving requests without lifespan (lifespan='auto')", reason)
+            level = logging.WARNING if kind == "timeout" else logging.INFO
+            _logger.log(level, "%s; serving requests without lifespan (lifespan='auto')", reason)
 
     def _fail(self, error: LifespanError, cause: object = None) -> None:
         if isinstance(cause, BaseException):
@@ -205,6 +233,8 @@ class Lifespan:
 
     async def _send(self, message: ASGISendEvent) -> None:
         kind = message.get("type")
+        if not (isinstance(kind, str) and kind.startswith("lifespan.")):
+            raise ApplicationError(f"unexpected message type {kind!r} on the lifespan scope")
         if kind == "lifespan.startup.complete" and not self._startup.done():
             self._startup.set_result(("complete", None))
         elif kind == "lifespan.startup.failed" and not self._startup.done():

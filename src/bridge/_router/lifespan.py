@@ -6,11 +6,15 @@ after another, in the order the routes were given (then ``fallback``), each awai
 answers. Then:
 
 * ``lifespan.startup.complete``: the app runs; it will get ``lifespan.shutdown``.
-* ``lifespan.startup.failed``: startup fails with ``"<route>: <message>"``; the apps already
-  started are shut down first (newest first), the server gets ``lifespan.startup.failed``.
-* the app raises before it received the startup message, or returns without answering: it does
-  not support lifespan (ASGI spec: the server must continue) and is left out, with a debug log.
-* the app raises after receiving the startup message: a startup failure, with the exception's repr.
+* ``lifespan.startup.failed`` (or another lifespan message that is not an answer to startup):
+  startup fails with ``"<route>: <message>"``; the apps already started are shut down first
+  (newest first), the server gets ``lifespan.startup.failed``.
+* the app raises before it answered, or returns without answering: it does not support lifespan
+  and is left out, with one INFO line that says why. The ASGI lifespan spec: "If an exception is
+  raised when calling the application callable with a ``lifespan.startup`` message or a
+  ``scope`` with type ``lifespan``, the server must continue but not send any lifespan events."
+  A naive app that treats every scope as ``http`` is one of these: the message it sends on the
+  lifespan scope (``http.response.start``) is refused with an exception, as Uvicorn does.
 
 On ``lifespan.shutdown`` the started apps are shut down newest first; any ``failed`` answer or
 exception becomes one ``lifespan.shutdown.failed`` whose message lists them all. Apps still running
@@ -33,6 +37,8 @@ from asgiref.typing import (
     ASGISendEvent,
     LifespanScope,
 )
+
+from .._errors import ApplicationError
 
 __all__ = ["run_lifespan"]
 
@@ -96,7 +102,6 @@ class _Child:
         self.label = label
         self.app = app
         self.running = False
-        self._received_startup = False
         self._error: Exception | None = None
         self._to_app, self._inbox = anyio.create_memory_object_stream[ASGIReceiveEvent](math.inf)
         self._outbox, self._from_app = anyio.create_memory_object_stream[ASGISendEvent](math.inf)
@@ -104,7 +109,7 @@ class _Child:
     async def run(self, scope: LifespanScope) -> None:
         """Call the app with a copy of ``scope`` (sharing its ``state``) until it returns."""
         try:
-            await self.app(LifespanScope(**scope), self._receive, self._outbox.send)
+            await self.app(LifespanScope(**scope), self._receive, self._send)
         except Exception as exc:
             self._error = exc
         finally:
@@ -112,22 +117,32 @@ class _Child:
             self._inbox.close()
 
     async def _receive(self) -> ASGIReceiveEvent:
-        message = await self._inbox.receive()
-        self._received_startup = True
-        return message
+        return await self._inbox.receive()
+
+    async def _send(self, message: ASGISendEvent) -> None:
+        kind = message.get("type")
+        if not (isinstance(kind, str) and kind.startswith("lifespan.")):
+            raise ApplicationError(f"unexpected message type {kind!r} on the lifespan scope")
+        await self._outbox.send(message)
 
     async def start(self) -> str | None:
         """Send ``lifespan.startup`` and wait; return a failure message, or ``None``."""
         answer = await self._ask({"type": "lifespan.startup"})
-        if answer is not None:
-            if answer["type"] == "lifespan.startup.complete":
-                self.running = True
-                return None
+        if answer is None:
+            reason = "returned" if self._error is None else f"raised {self._error!r}"
+            logger.info(
+                "%s %s without answering lifespan.startup: it does not speak lifespan, and "
+                "gets none (ASGI lifespan spec)",
+                self.label,
+                reason,
+            )
+            return None
+        if answer["type"] == "lifespan.startup.complete":
+            self.running = True
+            return None
+        if answer["type"] == "lifespan.startup.failed":
             return f"{self.label}: {answer.get('message', '')}"
-        if self._error is not None and self._received_startup:
-            return f"{self.label} raised {self._error!r} during startup"
-        logger.debug("%s does not support lifespan; it gets none", self.label, exc_info=self._error)
-        return None
+        return f"{self.label} answered lifespan.startup with {answer['type']!r}"
 
     async def stop(self) -> str | None:
         """Send ``lifespan.shutdown`` and wait; return a failure message, or ``None``."""
