@@ -37,7 +37,6 @@ def outcome(connection: RawConnection) -> str:
         return "closed"
 
 
-@pytest.mark.xfail(strict=True, reason="lifespan shutdown waits for every blocked call to return")
 def test_blocked_calls_do_not_hold_the_process_past_the_deadline(tmp_path: Path) -> None:
     """ASGI lifespan ``lifespan.shutdown`` and Uvicorn's graceful-shutdown deadline: once the
     server cancelled the requests, each client is answered (a 5xx) or its connection closed at

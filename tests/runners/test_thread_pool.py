@@ -210,3 +210,26 @@ def test_pool_reuses_the_most_recently_idle_thread_so_extra_threads_retire() -> 
     assert len(set(steady[-10:])) == 1  # the first ones may race a burst thread going idle
     assert len(pool._threads) == 1
     pool.close()
+
+
+def test_close_with_a_timeout_returns_the_jobs_still_running_and_waits_no_more() -> None:
+    """A bounded close (a server's shutdown deadline): the jobs still running when it ends are
+    returned, their threads (daemons) are left to end on their own, and a later close (the one
+    at interpreter exit too) does not wait for them again."""
+    pool = ThreadPool(max_threads=2, spawn_delay=NEVER)
+    gate = threading.Event()
+    jobs = Jobs()
+    blocked = jobs.job(1, gate)
+    pool.submit(blocked)
+    assert jobs.started.acquire(timeout=WAIT)
+    try:
+        assert pool.close(timeout=0.05) == [blocked]
+        again: list[object] = []
+        closer = threading.Thread(target=lambda: again.append(pool.close()))
+        closer.start()
+        closer.join(WAIT)  # the job stays blocked meanwhile: a waiting close would not return
+        assert again == [[blocked]]
+    finally:
+        gate.set()
+    assert jobs.wait_for(1)
+    assert pool.close() == []

@@ -10,7 +10,7 @@ from functools import partial
 import anyio
 import pytest
 
-from bridge._runners import Link, ThreadRunner
+from bridge._runners import Link, ThreadRunner, threads
 from tests.wsgi_to_asgi.helpers import eventually
 
 pytestmark = pytest.mark.anyio
@@ -88,3 +88,36 @@ async def test_run_cancelled_calls_on_cancel_once_then_waits_for_the_callable() 
     assert finished == [True]
     assert stops == [1]
     runner.close()
+
+
+async def test_a_cancelled_caller_waits_a_bounded_grace_then_lets_the_call_run_on(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Uvicorn's graceful-shutdown deadline cancels the request tasks: a call blocked in the
+    app's own code (not in a channel ``on_cancel`` can stop) must not hold the task, and so
+    the client and the server's exit, until it returns. After ``CANCEL_GRACE`` the
+    cancellation goes through, a WARNING names the call, and the call ends in its thread."""
+    monkeypatch.setattr(threads, "CANCEL_GRACE", 0.05)
+    runner = ThreadRunner(max_threads=1)
+    entered = threading.Event()
+    release = threading.Event()
+    finished = threading.Event()
+
+    def blocked_in_the_app(link: Link) -> None:
+        entered.set()
+        assert release.wait(10)  # a slow query: on_cancel cannot end it
+        finished.set()
+
+    try:
+        with anyio.CancelScope() as scope:
+            async with anyio.create_task_group() as task_group:
+                task_group.start_soon(partial(runner.run, blocked_in_the_app, label="GET /slow"))
+                await eventually(entered.is_set)
+                scope.cancel()
+        assert scope.cancelled_caught
+        assert not finished.is_set()
+        assert "still running after 0.05 s: GET /slow" in caplog.text
+        assert await anyio.to_thread.run_sync(partial(runner.close, timeout=0.0)) == ["GET /slow"]
+    finally:
+        release.set()
+    assert finished.wait(10)

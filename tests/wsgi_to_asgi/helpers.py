@@ -25,8 +25,10 @@ BRIDGE_DIRS = tuple(
     os.path.dirname(package.__file__ or "") + os.sep
     for package in (bridge._wsgi_to_asgi, bridge._runners)
 )
-#: The code a pool thread runs between jobs: it runs no request there.
-POOL_LOOP = frozenset({ThreadPool._serve.__code__, ThreadPool._next_job.__code__})
+#: The code a pool thread runs between jobs, and the pool's spawner: no request runs there.
+POOL_LOOP = frozenset(
+    {ThreadPool._serve.__code__, ThreadPool._next_job.__code__, ThreadPool._spawn_when_due.__code__}
+)
 
 Message = dict[str, Any]
 

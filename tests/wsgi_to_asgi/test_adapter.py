@@ -576,6 +576,10 @@ async def test_asgi_unknown_scope_type_raises_a_clear_error() -> None:
         ({"max_request_body_size": -1}, ValueError, "max_request_body_size must be at least 0"),
         ({"max_request_body_size": 1.5}, TypeError, "max_request_body_size must be an int"),
         ({"duplicate_header_limit": 0}, ValueError, "duplicate_header_limit must be at least 1"),
+        ({"shutdown_timeout": -1}, ValueError, "shutdown_timeout must be >= 0 seconds"),
+        ({"shutdown_timeout": float("inf")}, ValueError, "shutdown_timeout must be >= 0"),
+        ({"shutdown_timeout": "5"}, TypeError, "shutdown_timeout must be a number of seconds"),
+        ({"shutdown_timeout": True}, TypeError, "shutdown_timeout must be a number of seconds"),
     ],
     ids=lambda value: str(value) if isinstance(value, dict) else "",
 )

@@ -58,7 +58,12 @@ class Runner(abc.ABC):
 
     @abc.abstractmethod
     async def run(
-        self, func: Callable[[Link], _T], /, *, on_cancel: Callable[[], object] = nothing
+        self,
+        func: Callable[[Link], _T],
+        /,
+        *,
+        on_cancel: Callable[[], object] = nothing,
+        label: str = "",
     ) -> _T:
         """Run ``func(link)`` beside the loop and return its result once it finishes.
 
@@ -67,13 +72,16 @@ class Runner(abc.ABC):
         run): on the first cancellation ``run`` calls ``on_cancel()`` on the loop (the caller
         stops the channels ``func`` may be blocked on, so ``func`` ends promptly), keeps waiting
         for ``func`` while ignoring further cancellations, then re-raises the first one. A
-        ``func`` that has not started yet when cancelled is never started.
+        runner with threads bounds that wait (a call blocked in the app's own code goes on in
+        its thread, where it still ends with the app's ``close()``). A ``func`` that has not
+        started yet when cancelled is never started.
 
         :param on_cancel: makes ``func`` finish soon; called at most once, on the loop thread.
+        :param label: how logs name the call (the request's method and path).
         :raises BaseException: whatever ``func`` raised, or the cancellation.
         """
 
-    def start(self, func: Callable[[Link], _T], /) -> Started[_T]:
+    def start(self, func: Callable[[Link], _T], /, *, label: str = "") -> Started[_T]:
         """Begin ``func(link)`` now if this runner can without waiting; finish it later.
 
         A runner that runs ``func`` on the loop thread (the greenlet runner) runs it here until
@@ -81,16 +89,20 @@ class Runner(abc.ABC):
         caller needs no helper task to wait for it. The default starts nothing: the returned
         handle's :meth:`~Started.finish` is :meth:`run`.
 
+        :param label: how logs name the call (see :meth:`run`).
         :raises BaseException: whatever ``func`` raised, when it raised before its first wait.
         """
-        return _NotStarted(self, func)
+        return _NotStarted(self, func, label)
 
-    async def aclose(self) -> None:
+    async def aclose(self, *, grace: float | None = None) -> list[str]:
         """Wait until every callable started by :meth:`run` has finished (server shutdown).
 
         The default has nothing to wait for; a runner with threads waits for them.
+
+        :param grace: seconds to wait at most (``None``: no limit).
+        :returns: the labels of the callables still running when the wait ended.
         """
-        return None  # a default for runners without threads, not an abstract method
+        return []  # a default for runners without threads, not an abstract method
 
 
 class Started(abc.ABC, Generic[_T]):
@@ -115,16 +127,17 @@ class Started(abc.ABC, Generic[_T]):
 class _NotStarted(Started[_T]):
     """What the default :meth:`Runner.start` returns: :meth:`finish` runs the callable."""
 
-    __slots__ = ("_func", "_runner")
+    __slots__ = ("_func", "_label", "_runner")
 
     done = False
 
-    def __init__(self, runner: Runner, func: Callable[[Link], _T]) -> None:
+    def __init__(self, runner: Runner, func: Callable[[Link], _T], label: str) -> None:
         self._runner = runner
         self._func = func
+        self._label = label
 
     async def finish(self, *, on_cancel: Callable[[], object] = nothing) -> _T:
-        return await self._runner.run(self._func, on_cancel=on_cancel)
+        return await self._runner.run(self._func, on_cancel=on_cancel, label=self._label)
 
 
 #: The link of the sync callable running in this context (how ``bridge.await_`` finds its loop).

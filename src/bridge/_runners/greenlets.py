@@ -145,7 +145,12 @@ class GreenletRunner(Runner):
         self._idle = _IdleGreenlets()
 
     async def run(
-        self, func: Callable[[Link], _T], /, *, on_cancel: Callable[[], object] = nothing
+        self,
+        func: Callable[[Link], _T],
+        /,
+        *,
+        on_cancel: Callable[[], object] = nothing,
+        label: str = "",
     ) -> _T:
         """Run ``func(link)`` in a request greenlet until it returns (see the module docstring).
 
@@ -155,7 +160,7 @@ class GreenletRunner(Runner):
         """
         return await self.start(func).finish(on_cancel=on_cancel)
 
-    def start(self, func: Callable[[Link], _T], /) -> Started[_T]:
+    def start(self, func: Callable[[Link], _T], /, *, label: str = "") -> Started[_T]:
         """Run ``func(link)`` in a request greenlet until it first waits or returns.
 
         A short response never waits: the returned job is then :attr:`~_Job.done` and the

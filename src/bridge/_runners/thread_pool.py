@@ -102,6 +102,9 @@ class ThreadPool:
         self._spawner_waits = False  # without a deadline: the backlog was empty
         self._spawner_wake = threading.Condition(self._lock)
         self._closed = False
+        self._gave_up = False  # a close() ran out of time: later joins do not wait again
+        #: The job each thread runs right now (written by that thread only).
+        self._running: dict[int, Callable[[], object]] = {}
         _close_at_exit(self)
 
     def submit(self, job: Callable[[], object]) -> None:
@@ -135,10 +138,15 @@ class ThreadPool:
                 self._spawner_waits = False
                 self._spawner_wake.notify()
 
-    def close(self) -> None:
+    def close(self, timeout: float | None = None) -> list[Callable[[], object]]:
         """Let every thread finish its job, then exit; join them all. Idempotent.
 
         Jobs still in the backlog get threads at once (up to ``max_threads``) and run first.
+
+        :param timeout: seconds to wait for the threads at most (``None``: no limit). The
+            threads are daemons: those still running are left to end on their own, and later
+            calls (the one at interpreter exit too) no longer wait for them.
+        :returns: the jobs still running when the wait ended.
         """
         with self._lock:
             self._closed = True
@@ -149,13 +157,27 @@ class ThreadPool:
                 worker.job = None
                 worker.wake.release()
             self._idle.clear()
-        if spawner is not None:
-            spawner.join()
-        with self._lock:
-            threads = list(self._threads)
-        for thread in threads:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if self._gave_up:
+            deadline = time.monotonic()
+        if spawner is not None:  # first: it starts threads for the backlog as the pool closes
+            spawner.join(self._left(deadline))
+        for thread in self._threads_now():
             if thread is not threading.current_thread():
-                thread.join()
+                thread.join(self._left(deadline))
+        running = list(self._running.values())
+        if running:
+            self._gave_up = True
+        return running
+
+    def _threads_now(self) -> list[threading.Thread]:
+        with self._lock:
+            return list(self._threads)
+
+    @staticmethod
+    def _left(deadline: float | None) -> float | None:
+        """Seconds until ``deadline`` (``None``: no limit), never negative."""
+        return None if deadline is None else max(0.0, deadline - time.monotonic())
 
     def _start_worker(self, now: float) -> None:
         """Start a thread for the oldest backlogged job (under ``_lock``)."""
@@ -170,8 +192,13 @@ class ThreadPool:
     def _serve(self, job: Callable[[], object] | None) -> None:
         """A pool thread: run jobs until closed, or idle for ``idle_timeout`` seconds."""
         worker = _Worker()
+        ident = threading.get_ident()
         while job is not None:
-            job()
+            self._running[ident] = job
+            try:
+                job()
+            finally:
+                del self._running[ident]
             job = self._next_job(worker)
 
     def _next_job(self, worker: _Worker) -> Callable[[], object] | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import logging
 import os
 import threading
 from collections.abc import Callable, Coroutine
@@ -27,9 +28,16 @@ from .base import Link, Runner, nothing, run_linked
 from .thread_pool import ThreadPool
 from .wakeups import Gate, ThreadGate, running_on_asyncio
 
-__all__ = ["ThreadRunner"]
+__all__ = ["CANCEL_GRACE", "ThreadRunner"]
 
 _T = TypeVar("_T")
+_logger = logging.getLogger("bridge.wsgi")
+
+#: Seconds a cancelled caller still waits for its callable (whose channels it has stopped, so
+#: a call inside bridge ends at once) before it lets the cancellation through: a server's
+#: graceful-shutdown deadline, or an outer timeout, then answers its client at once. A call
+#: blocked in the app's own code goes on in its thread, which still closes the iterable.
+CANCEL_GRACE = 1.0
 
 
 class _AsyncioLink(Link):
@@ -76,12 +84,15 @@ async def _shielded(func: Callable[[], Coroutine[Any, Any, _T]]) -> _T:
 class _Job(Generic[_T]):
     """One call of ``func(link)`` in a pool thread; the loop side waits for :attr:`finished`."""
 
-    __slots__ = ("_context", "_func", "_link", "_outcome", "_unclaimed", "finished", "notify")
+    __slots__ = (
+        "_context", "_func", "_link", "_outcome", "_unclaimed", "finished", "label", "notify",
+    )  # fmt: skip
 
-    def __init__(self, func: Callable[[Link], _T], link: Link) -> None:
+    def __init__(self, func: Callable[[Link], _T], link: Link, label: str) -> None:
         self._context = contextvars.copy_context()  # the request task's contextvars flow in
         self._func = func
         self._link = link
+        self.label = label  # how logs name the call
         self.notify: Callable[[], object] = nothing  # set by the waiting side before submit
         self._outcome: tuple[bool, Any] = (False, None)
         self._unclaimed = [True]  # popped once, by the thread that runs it or by withdraw()
@@ -143,29 +154,46 @@ class ThreadRunner(Runner):
                     pool = self._pool = ThreadPool(max_threads=self._max_threads)
         return pool
 
-    def close(self) -> None:
-        """Join this runner's threads (they finish their jobs first); the next run starts anew."""
+    def close(self, *, timeout: float | None = None) -> list[str]:
+        """Join this runner's threads (they finish their jobs first); the next run starts anew.
+
+        :param timeout: seconds to wait at most (``None``: no limit); the threads still busy
+            then go on as daemons.
+        :returns: the labels of the calls still running when the wait ended.
+        """
         with self._pool_lock:
             pool, self._pool = self._pool, None
-        if pool is not None and pool.pid == os.getpid():
-            pool.close()
+        if pool is None or pool.pid != os.getpid():
+            return []
+        return [getattr(job, "label", "") for job in pool.close(timeout)]
 
-    async def aclose(self) -> None:
-        """Wait for the running callables and join the threads (in a helper thread)."""
-        await anyio.to_thread.run_sync(self.close, abandon_on_cancel=True)
+    async def aclose(self, *, grace: float | None = None) -> list[str]:
+        """Wait for the running callables and join the threads (in a helper thread).
+
+        :param grace: seconds to wait at most (``None``: no limit).
+        :returns: the labels of the calls still running when the wait ended.
+        """
+        return await anyio.to_thread.run_sync(
+            partial(self.close, timeout=grace), abandon_on_cancel=True
+        )
 
     async def run(
-        self, func: Callable[[Link], _T], /, *, on_cancel: Callable[[], object] = nothing
+        self,
+        func: Callable[[Link], _T],
+        /,
+        *,
+        on_cancel: Callable[[], object] = nothing,
+        label: str = "",
     ) -> _T:
         if running_on_asyncio():
-            return await self._run_on_asyncio(func, on_cancel)
-        return await self._run_on_anyio(func, on_cancel)
+            return await self._run_on_asyncio(func, on_cancel, label)
+        return await self._run_on_anyio(func, on_cancel, label)
 
     async def _run_on_asyncio(
-        self, func: Callable[[Link], _T], on_cancel: Callable[[], object]
+        self, func: Callable[[Link], _T], on_cancel: Callable[[], object], label: str
     ) -> _T:
         loop = asyncio.get_running_loop()
-        job = _Job(func, _AsyncioLink(loop))
+        job = _Job(func, _AsyncioLink(loop), label)
         waiter = loop.create_future()
 
         def finish() -> None:  # on the loop
@@ -183,21 +211,26 @@ class ThreadRunner(Runner):
             on_cancel()
             # anyio re-delivers a scope's cancellation on every loop turn unless shielded;
             # a native Task.cancel() gets through the shield once per call and is ignored.
+            deadline = loop.time() + CANCEL_GRACE
             with anyio.CancelScope(shield=True):
-                while not job.finished:
+                while not job.finished and loop.time() < deadline:
                     waiter = loop.create_future()
+                    timer = loop.call_at(deadline, _settle, waiter)
                     try:
                         await waiter
                     except asyncio.CancelledError:
                         continue
+                    finally:
+                        timer.cancel()
+            _left_running(job)
             raise
         return job.result()
 
     async def _run_on_anyio(
-        self, func: Callable[[Link], _T], on_cancel: Callable[[], object]
+        self, func: Callable[[Link], _T], on_cancel: Callable[[], object], label: str
     ) -> _T:
         token = anyio.lowlevel.current_token()
-        job = _Job(func, _AnyioLink(token))
+        job = _Job(func, _AnyioLink(token), label)
         finished = anyio.Event()
 
         def finish() -> None:  # on the loop
@@ -212,7 +245,25 @@ class ThreadRunner(Runner):
             if job.withdraw():
                 raise
             on_cancel()
-            with anyio.CancelScope(shield=True):  # holds against every trio cancellation
+            # The shield holds against every trio cancellation; the inner scope's deadline not.
+            with anyio.CancelScope(shield=True), anyio.move_on_after(CANCEL_GRACE):
                 await finished.wait()
+            _left_running(job)
             raise
         return job.result()
+
+
+def _settle(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
+def _left_running(job: _Job[Any]) -> None:
+    """Log a cancelled call that did not end within :data:`CANCEL_GRACE` seconds."""
+    if not job.finished:
+        _logger.warning(
+            "a cancelled request's WSGI call is still running after %s s: %s; it goes on in "
+            "its thread (which closes its response iterable)",
+            CANCEL_GRACE,
+            job.label or "(no label)",
+        )

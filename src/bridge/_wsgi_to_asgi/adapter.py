@@ -9,6 +9,7 @@ here. See the package docstring (:mod:`bridge._wsgi_to_asgi`) for the theory of 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Literal
@@ -59,6 +60,10 @@ class WsgiToAsgi:
     :param send_window: how many response bytes may wait unsent before the app's thread pauses.
     :param max_request_body_size: the largest request body accepted (413 above it), or ``None``.
     :param duplicate_header_limit: how often one request header may repeat (400 above it).
+    :param shutdown_timeout: seconds the server's lifespan shutdown waits for the app calls
+        still running (thread runner). Calls still blocked then (a slow query, a ``sleep``) go
+        on in their threads, each logged, and the server is told shutdown is complete: its
+        graceful-shutdown deadline, and the orchestrator's kill deadline after it, are kept.
     :param multiprocess: the app's ``wsgi.multiprocess``: whether another process may run the
         same app at the same time. bridge cannot know how many workers the server runs, so it
         says ``True`` unless you know better (one ``uvicorn`` process without ``--workers``).
@@ -78,6 +83,7 @@ class WsgiToAsgi:
         send_window: int = 512 * 1024,
         max_request_body_size: int | None = None,
         duplicate_header_limit: int = 100,
+        shutdown_timeout: float = 5.0,
         multiprocess: bool = True,
         runner: Literal["thread", "greenlet"] = "thread",
     ) -> None:
@@ -87,6 +93,12 @@ class WsgiToAsgi:
         if max_request_body_size is not None:
             _check_int("max_request_body_size", max_request_body_size, minimum=0)
         _check_int("duplicate_header_limit", duplicate_header_limit, minimum=1)
+        if isinstance(shutdown_timeout, bool) or not isinstance(shutdown_timeout, int | float):
+            kind = type(shutdown_timeout).__name__
+            raise TypeError(f"shutdown_timeout must be a number of seconds, got {kind}")
+        if not (shutdown_timeout >= 0 and math.isfinite(shutdown_timeout)):
+            raise ValueError(f"shutdown_timeout must be >= 0 seconds, got {shutdown_timeout!r}")
+        self._shutdown_timeout = float(shutdown_timeout)
         if not isinstance(multiprocess, bool):
             raise TypeError(f"multiprocess must be a bool, got {type(multiprocess).__name__}")
         if not isinstance(runner, str):
@@ -126,7 +138,7 @@ class WsgiToAsgi:
         if scope["type"] == "http":
             await ServerTask(self._settings, scope, receive, send).respond()
         elif scope["type"] == "lifespan":
-            await _answer_lifespan(receive, send, self._runner)
+            await _answer_lifespan(receive, send, self._runner, self._shutdown_timeout)
         elif scope["type"] == "websocket":
             await _refuse_websocket(receive, send)
         else:
@@ -148,20 +160,28 @@ class WsgiToAsgi:
 
 
 async def _answer_lifespan(
-    receive: ASGIReceiveCallable, send: ASGISendCallable, runner: Runner
+    receive: ASGIReceiveCallable, send: ASGISendCallable, runner: Runner, grace: float
 ) -> None:
-    """Report startup complete, and shutdown complete once every app call has finished.
+    """Report startup complete, and shutdown complete once the app calls finished, or after
+    ``grace`` seconds.
 
-    A WSGI app has no lifespan of its own, but its calls still running at shutdown must end
+    A WSGI app has no lifespan of its own, but its calls still running at shutdown should end
     (and close their iterables) before the server exits: Uvicorn cancels the request tasks when
     its graceful-shutdown timeout runs out, then exits as soon as lifespan shutdown completes.
+    A call blocked past ``grace`` is logged and left to its thread, a daemon.
     """
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
-            await runner.aclose()
+            for label in await runner.aclose(grace=grace):
+                _logger.warning(
+                    "a WSGI call is still running %s s into lifespan shutdown: %s; the "
+                    "server goes on with its shutdown (shutdown_timeout)",
+                    grace,
+                    label or "(no label)",
+                )
             await send({"type": "lifespan.shutdown.complete"})
             return
 

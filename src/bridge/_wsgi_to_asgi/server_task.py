@@ -168,7 +168,10 @@ class ServerTask:
         error: Exception | None = None
         try:
             settings = self._settings
-            started = settings.runner.start(partial(self._app_call.run, settings.app, environ))
+            label = environ["REQUEST_METHOD"] + " " + self._scope["path"]
+            started = settings.runner.start(
+                partial(self._app_call.run, settings.app, environ), label=label
+            )
         except Exception as exc:
             error = exc
         if not self._deferred and (started is None or started.done):
