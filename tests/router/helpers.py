@@ -178,3 +178,13 @@ class WsgiEcho:
 def payload(reply: Reply) -> dict[str, Any]:
     """The JSON an echo app answered with."""
     return dict(json.loads(reply.body))
+
+
+async def asgi_never_called(scope: Any, receive: Any, send: Any) -> None:
+    """An ASGI app for routes that must be validated but never served."""
+    raise AssertionError("not called")
+
+
+def wsgi_never_called(environ: Any, start_response: Any) -> list[bytes]:
+    """A WSGI app for routes that must be validated but never served."""
+    raise AssertionError("not called")
