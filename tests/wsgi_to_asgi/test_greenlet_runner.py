@@ -1,11 +1,12 @@
 """The runner-agnostic WsgiToAsgi tests again, with ``runner="greenlet"`` (asyncio and trio).
 
 Issue 5: the greenlet runner gives the same PEP 3333 guarantees as the thread runner, so the
-very same tests run here: every ``test_*`` of the three WsgiToAsgi modules is collected again,
-with ``bridge.WsgiToAsgi`` replaced by a subclass whose default runner is ``"greenlet"`` (the
-tests build their adapters through ``bridge.WsgiToAsgi`` or the ``wsgi()`` helper, so they pick
-it up). :data:`THREAD_ONLY` lists the tests that cannot run in a greenlet, each with why; their
-greenlet counterparts are in ``tests/test_greenlet.py``. Here bridge may start no thread at all.
+very same tests run here: every ``test_*`` of the four WsgiToAsgi modules in :data:`_MODULES`
+is collected again, with ``bridge.WsgiToAsgi`` replaced by a subclass whose default runner is
+``"greenlet"`` (the tests build their adapters through ``bridge.WsgiToAsgi`` or the ``wsgi()``
+helper, so they pick it up). :data:`THREAD_ONLY` lists the tests that cannot run in a greenlet,
+each with why; their greenlet counterparts are in ``tests/runners/test_greenlets.py``. Here
+bridge may start no thread at all.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 
 import bridge
 from tests.runners.test_greenlets import no_bridge_thread
-from tests.wsgi_to_asgi import test_adapter, test_server_task, test_wsgi_io
+from tests.wsgi_to_asgi import test_adapter, test_app_call, test_server_task, test_wsgi_io
 from tests.wsgi_to_asgi.test_wsgi_io import data_file
 
 pytestmark = pytest.mark.anyio
@@ -47,7 +48,7 @@ THREAD_ONLY = {
     "test_issue3_no_thread_outlives_aborted_requests_on_asyncio": _WATCHES_THREADS,
 }
 
-_MODULES = (test_adapter, test_wsgi_io, test_server_task)
+_MODULES = (test_adapter, test_app_call, test_wsgi_io, test_server_task)
 _COLLECTED = {
     name: test
     for module in _MODULES
