@@ -275,3 +275,8 @@ def collect_dropped(adapter: AsgiToWsgi, app_done: threading.Event) -> None:
     gc.collect()
     assert app_done.wait(WAIT)
     assert running_app_tasks(adapter) == 0
+
+
+async def hello(scope: Any, receive: Any, send: Any) -> None:
+    """An ASGI app that answers ``hello``."""
+    await respond(send, b"hello")
