@@ -2,7 +2,7 @@
 
 Each test names the PEP 3333 or ASGI HTTP clause it checks. Every call goes through
 ``wsgiref.validate``; both loop backends run every behavioural test. The options are in
-``test_options.py``.
+``test_options.py``, ``close()`` in ``test_runtime.py``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from bridge import AsgiToWsgi, ClientDisconnected, ServerError
+from bridge import AsgiToWsgi, ClientDisconnected
 from bridge._asgi_to_wsgi.handoff import READ_AHEAD
 from bridge._asgi_to_wsgi.response_body import CHUNK
 from bridge._private_loop import REGISTRY
@@ -67,38 +67,6 @@ def test_asgi2_double_callable_is_accepted() -> None:
 
     with AsgiToWsgi(Asgi2, lifespan="off") as adapter:
         assert run(adapter).body == b"two"
-
-
-# --- close, context manager ---------------------------------------------------------------
-
-
-def test_close_is_idempotent_and_a_closed_adapter_refuses_requests(backend: str) -> None:
-    adapter = AsgiToWsgi(hello, lifespan="off", backend=backend)
-    assert run(adapter).body == b"hello"
-    adapter.close()
-    adapter.close()
-    with pytest.raises(ServerError, match="was closed"):
-        adapter(make_environ(), lambda *args: None)
-    with pytest.raises(ServerError, match="was closed"):
-        adapter.startup()
-
-
-def test_close_before_first_use_starts_nothing() -> None:
-    adapter = AsgiToWsgi(hello)
-    adapter.close()
-    assert REGISTRY._loops == {}
-
-
-def test_adapters_share_one_loop_per_backend() -> None:
-    """One loop thread per process (and backend), shared by every adapter."""
-    with AsgiToWsgi(hello, lifespan="off") as one, AsgiToWsgi(hello, lifespan="off") as two:
-        run(one)
-        run(two)
-        names = [t.name for t in threading.enumerate() if t.name.startswith("bridge-")]
-        assert names == [f"bridge-{one.options.backend}-loop"]
-        assert one._slot.runtime.loop is two._slot.runtime.loop  # type: ignore[union-attr]
-        one.close()
-        assert run(two).body == b"hello"
 
 
 # --- the response (PEP 3333 start_response; ASGI http.response.*) --------------------------

@@ -1,4 +1,4 @@
-"""AsgiToWsgi request lifecycle: disconnect, background work, close(), pathsend, concurrency.
+"""AsgiToWsgi request lifecycle: disconnect, background work, pathsend, concurrency.
 
 ASGI HTTP 2.4: after the client disconnects ``receive()`` returns ``http.disconnect`` and
 ``send()`` raises an ``OSError``; ``http.disconnect`` is also what ``receive()`` returns once
@@ -23,13 +23,10 @@ from tests.asgi_to_wsgi.helpers import (
     TEXT,
     WAIT,
     Gate,
-    Result,
-    loop_barrier,
     make_environ,
     original,
     read_body,
     respond,
-    respond_ok,
     run,
     running_app_tasks,
     start,
@@ -178,69 +175,6 @@ def test_background_work_past_its_timeout_is_cancelled(
         assert run(adapter).body == b"ok"
         assert cancelled.wait(WAIT)
     assert "cancelled background work" in caplog.text
-
-
-def test_close_waits_for_background_work(backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Background work is awaited at shutdown: close() returns once it finished."""
-    gate = Gate()
-    outcome: list[str] = []
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        await respond(send)
-        try:
-            await gate.wait()
-            outcome.append("finished")
-        except BaseException:
-            outcome.append("cancelled")
-            raise
-
-    adapter = AsgiToWsgi(app, lifespan="off", backend=backend)
-    run(adapter)
-    runtime = adapter._slot.runtime
-    watch = runtime._watch_drain  # type: ignore[union-attr]
-
-    def watch_then_open(drained: Any) -> None:
-        watch(drained)
-        gate.open()  # only now: close() is already waiting
-
-    monkeypatch.setattr(runtime, "_watch_drain", watch_then_open)
-    adapter.close()
-    assert outcome == ["finished"]
-
-
-def test_close_cancels_requests_still_running_after_shutdown_timeout(
-    backend: str, caplog: pytest.LogCaptureFixture
-) -> None:
-    """close() bounds its wait; a request it cancels is answered (500), not left hanging."""
-    started = threading.Event()
-    results: list[Result] = []
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        started.set()
-        await Gate().wait()
-
-    adapter = AsgiToWsgi(app, lifespan="off", backend=backend, shutdown_timeout=0.05)
-    client = threading.Thread(target=lambda: results.append(run(adapter)))
-    client.start()
-    assert started.wait(WAIT)
-    adapter.close()
-    client.join(WAIT)
-    assert results[0].status == "500 Internal Server Error"
-    assert "the adapter closed" in str(results[0].error)
-    assert "cancelling 1 request task(s)" in caplog.text
-
-
-def test_requests_reaching_a_closing_adapter_are_refused(backend: str) -> None:
-    adapter = AsgiToWsgi(respond_ok, lifespan="off", backend=backend)
-    run(adapter)
-    runtime = adapter._slot.runtime
-    assert runtime is not None
-    runtime.loop.call_soon(setattr, runtime, "closing", True)
-    loop_barrier(adapter)
-    result = run(adapter)
-    assert result.status == "500 Internal Server Error"
-    assert "is closing" in str(result.error)
-    adapter.close()
 
 
 # --- pathsend -----------------------------------------------------------------------------

@@ -315,27 +315,3 @@ def test_wsgi_input_failure_reaches_the_server_as_500_and_the_app_sees_disconnec
     assert result.status == "500 Internal Server Error"
     assert isinstance(result.error, ValueError)
     assert seen == [{"type": "http.disconnect"}]
-
-
-def test_close_gives_up_on_a_task_that_ignores_cancellation(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    """close() is bounded even if the app swallows its cancellation (asyncio only can)."""
-    import asyncio
-
-    monkeypatch.setattr("bridge._asgi_to_wsgi.runtime._CANCEL_WAIT", 0.05)
-    swallowed = threading.Event()
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        await respond(send)
-        try:
-            await Gate().wait()
-        except asyncio.CancelledError:
-            swallowed.set()
-            await Gate().wait()  # the loop's own stop() cancels this one
-
-    adapter = AsgiToWsgi(app, lifespan="off", shutdown_timeout=0.05)
-    run(adapter)
-    adapter.close()
-    assert swallowed.is_set()
-    assert "requests still running after being cancelled" in caplog.text
