@@ -2,7 +2,8 @@
 
 Each test names the PEP 3333 or ASGI HTTP clause it checks. Every call goes through
 ``wsgiref.validate``; both loop backends run every behavioural test. The options are in
-``test_options.py``, ``close()`` in ``test_runtime.py``.
+``test_options.py``, ``close()`` in ``test_runtime.py``, the streamed response iterable in
+``test_response_body.py``.
 """
 
 from __future__ import annotations
@@ -10,12 +11,11 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bridge import AsgiToWsgi, ClientDisconnected
+from bridge import AsgiToWsgi
 from bridge._asgi_to_wsgi.handoff import READ_AHEAD
 from bridge._asgi_to_wsgi.response_body import CHUNK
 from bridge._private_loop import REGISTRY
@@ -133,29 +133,6 @@ def test_head_response_drops_the_body(backend: str) -> None:
     assert result.recorder.headers == [("content-type", "text/plain"), ("content-length", "5")]
 
 
-def test_response_chunks_are_yielded_as_soon_as_the_app_sends_them(backend: str) -> None:
-    """Streaming (SSE): each ``http.response.body`` is yielded before the app sends the next."""
-    gates = [Gate(), Gate()]
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        headers = [(b"content-type", b"text/event-stream")]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        for number, gate in enumerate(gates):
-            await send({"type": "http.response.body", "body": b"e%d" % number, "more_body": True})
-            await gate.wait()
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
-
-    with AsgiToWsgi(app, lifespan="off", backend=backend) as adapter:
-        recorder, iterable = start(adapter, make_environ())
-        assert recorder.status == "200 OK"
-        assert next(iterable) == b"e0"
-        gates[0].open()
-        assert next(iterable) == b"e1"
-        gates[1].open()
-        assert list(iterable) == []
-        iterable.close()
-
-
 def test_start_alone_reaches_start_response_before_any_body(backend: str) -> None:
     """A start not followed by a body in the same loop iteration is handed over by itself."""
     gate = Gate()
@@ -205,95 +182,6 @@ def test_send_waits_while_the_window_is_full(backend: str) -> None:
         assert b"".join(iterable) == b"111122223333"  # small queued chunks may come joined
         assert completed == [0, 1, 2, 3]
         iterable.close()
-
-
-SSE_HEADERS = [(b"content-type", b"text/event-stream")]
-
-
-def test_small_chunks_already_sent_are_yielded_together(backend: str) -> None:
-    """SSE and other small writes: what the app has already sent is handed to the server as
-    one block (fewer writes), and nothing waits for a chunk the app has not sent yet."""
-    gate = Gate()
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
-        for event in (b"e1", b"e2", b"e3", b"e4"):
-            await send({"type": "http.response.body", "body": event, "more_body": True})
-        await gate.wait()
-        await send({"type": "http.response.body", "body": b"e5", "more_body": False})
-
-    with AsgiToWsgi(app, lifespan="off", backend=backend) as adapter:
-        _, iterable = start(adapter, make_environ())
-        loop_barrier(adapter)  # the app has sent e1..e4 and waits
-        assert next(iterable) == b"e1"  # came with the start
-        assert next(iterable) == b"e2e3e4"
-        gate.open()
-        assert list(iterable) == [b"e5"]
-        iterable.close()
-
-
-def test_an_app_error_after_small_chunks_comes_after_them(backend: str) -> None:
-    """Joining never loses bytes: the chunks sent before the app failed are yielded first, then
-    the failure reaches the server (which aborts the response it had started)."""
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
-        for event in (b"e1", b"e2", b"e3"):
-            await send({"type": "http.response.body", "body": event, "more_body": True})
-        raise RuntimeError("boom after three events")
-
-    with AsgiToWsgi(app, lifespan="off", backend=backend) as adapter:
-        _, iterable = start(adapter, make_environ())
-        loop_barrier(adapter)  # the app has sent everything and failed
-        assert next(iterable) == b"e1"
-        assert next(iterable) == b"e2e3"
-        with pytest.raises(RuntimeError, match="boom after three events"):
-            next(iterable)
-        iterable.close()
-
-
-def test_a_file_sent_after_small_chunks_follows_them(backend: str, tmp_path: Path) -> None:
-    """An ``http.response.pathsend`` queued behind small chunks is served after their bytes."""
-    tail = tmp_path / "tail.bin"
-    tail.write_bytes(b"TAIL" * 10)
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
-        for event in (b"e1", b"e2", b"e3"):
-            await send({"type": "http.response.body", "body": event, "more_body": True})
-        await send({"type": "http.response.pathsend", "path": str(tail)})
-
-    with AsgiToWsgi(app, lifespan="off", backend=backend) as adapter:
-        _, iterable = start(adapter, make_environ())
-        loop_barrier(adapter)
-        assert next(iterable) == b"e1"
-        assert next(iterable) == b"e2e3"
-        assert b"".join(iterable) == b"TAIL" * 10
-        iterable.close()
-
-
-def test_a_body_read_failing_while_chunks_are_joined_comes_after_them(backend: str) -> None:
-    """The app asks for the request body behind small chunks; the read fails (the client
-    left): the chunks are yielded, then the failure, and the app sees ``http.disconnect``."""
-    seen: list[str] = []
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
-        for event in (b"e1", b"e2"):
-            await send({"type": "http.response.body", "body": event, "more_body": True})
-        seen.append((await receive())["type"])
-
-    stream = RecordingInput(fail=True)
-    with AsgiToWsgi(app, lifespan="off", backend=backend) as adapter:
-        _, iterable = start(adapter, make_environ("POST", body=stream, content_length=10))
-        loop_barrier(adapter)  # e2 and the app's request for the body are queued
-        assert next(iterable) == b"e1"
-        assert next(iterable) == b"e2"
-        with pytest.raises(ClientDisconnected, match="reading the request body failed"):
-            next(iterable)
-        iterable.close()
-        loop_barrier(adapter)
-    assert seen == ["http.disconnect"]
 
 
 # --- the request body (PEP 3333 wsgi.input; ASGI http.request) -----------------------------

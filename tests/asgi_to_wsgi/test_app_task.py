@@ -3,7 +3,8 @@
 ASGI HTTP 2.4: after the client disconnects ``receive()`` returns ``http.disconnect`` and
 ``send()`` raises an ``OSError``; ``http.disconnect`` is also what ``receive()`` returns once
 the response is complete. PEP 3333: the server calls the iterable's ``close()`` when it stops
-early (client gone, write failed), and may offer ``wsgi.file_wrapper`` for files.
+early (client gone, write failed), and may offer ``wsgi.file_wrapper`` for files. The
+iterable's own ``close()`` is in ``test_response_body.py``.
 """
 
 from __future__ import annotations
@@ -36,36 +37,6 @@ pytestmark = pytest.mark.usefixtures("no_asgi_to_wsgi_leaks")
 
 
 # --- disconnect ---------------------------------------------------------------------------
-
-
-def test_early_close_gives_http_disconnect_and_send_raises_oserror(backend: str) -> None:
-    """ASGI 2.4: after the server closed the iterable early, ``send()`` raises ``OSError``."""
-    seen: list[Any] = []
-    done = threading.Event()
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        try:
-            seen.append(await receive())
-            await send({"type": "http.response.start", "status": 200, "headers": TEXT})
-            await send({"type": "http.response.body", "body": b"event", "more_body": True})
-            seen.append(await receive())
-            try:
-                await send({"type": "http.response.body", "body": b"lost", "more_body": True})
-            except OSError as exc:
-                seen.append(exc)
-        finally:
-            done.set()
-
-    with AsgiToWsgi(app, lifespan="off", backend=backend) as adapter:
-        _, iterable = start(adapter, make_environ())
-        assert next(iterable) == b"event"
-        iterable.close()
-        assert done.wait(WAIT)
-        assert running_app_tasks(adapter) == 0
-    assert seen[0] == {"type": "http.request", "body": b"", "more_body": False}
-    assert seen[1] == {"type": "http.disconnect"}
-    assert isinstance(seen[2], ClientDisconnected)
-    assert isinstance(seen[2], OSError)
 
 
 def test_sender_blocked_on_a_full_window_learns_of_the_disconnect(backend: str) -> None:

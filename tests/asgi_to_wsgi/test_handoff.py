@@ -1,8 +1,8 @@
-"""AsgiToWsgi edge races: the loop stopping under a waiting WSGI thread, iterables dropped
-without ``close()``, ``request_timeout`` during a slow ``wsgi.input`` read, and the hand-off cost.
+"""AsgiToWsgi edge races: the loop stopping under a waiting WSGI thread, ``request_timeout``
+during a slow ``wsgi.input`` read, and the hand-off cost.
 
-PEP 3333 says servers must call the iterable's ``close()``; a broken server that does not must
-still leave no task pending. No WSGI thread may wait forever on a loop that is gone.
+No WSGI thread may wait forever on a loop that is gone. Iterables dropped without ``close()``
+are in ``test_response_body.py``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from tests.asgi_to_wsgi.helpers import (
     Gate,
     RecordingInput,
     Result,
-    collect_dropped,
     make_environ,
     read_body,
     respond_ok,
@@ -126,47 +125,6 @@ def test_streaming_task_that_ignores_cancellation_cannot_hang_its_thread(
     assert isinstance(raised[0], bridge.ServerError)
     assert "event loop stopped" in str(raised[0])
     iterable.close()
-
-
-# --- the server drops the iterable without close() --------------------------------------------
-
-
-def test_dropped_iterable_after_the_response_ended_leaves_no_task(backend: str) -> None:
-    """The response ended (``more_body: False``) but was never read to the end nor closed."""
-    done = threading.Event()
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": TEXT})
-        await send({"type": "http.response.body", "body": b"a", "more_body": True})
-        await send({"type": "http.response.body", "body": b"b", "more_body": False})
-        assert await receive() == {"type": "http.disconnect"}
-        done.set()
-
-    with AsgiToWsgi(app, lifespan="off", backend=backend) as adapter:
-        _, iterable = start(adapter, make_environ(), validate=False)
-        assert next(iterable) == b"a"
-        del iterable  # never closed
-        collect_dropped(adapter, done)
-
-
-def test_dropped_unfinished_iterable_disconnects_the_app(backend: str) -> None:
-    """Mid-stream, a dropped iterable is a disconnect: the app's ``receive()`` says so."""
-    seen: list[Any] = []
-    done = threading.Event()
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        await read_body(receive)
-        await send({"type": "http.response.start", "status": 200, "headers": TEXT})
-        await send({"type": "http.response.body", "body": b"event", "more_body": True})
-        seen.append(await receive())
-        done.set()
-
-    with AsgiToWsgi(app, lifespan="off", backend=backend) as adapter:
-        _, iterable = start(adapter, make_environ(), validate=False)
-        assert next(iterable) == b"event"
-        del iterable  # never closed
-        collect_dropped(adapter, done)
-    assert seen == [{"type": "http.disconnect"}]
 
 
 # --- request_timeout and a slow wsgi.input -----------------------------------------------------
