@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import io
 import sys
@@ -138,7 +139,8 @@ def in_thread(func: Callable[[], object]) -> Any:
 def test_from_a_wsgi_thread_it_uses_the_private_loop(backend: str, no_private_loop: None) -> None:
     """Issue 5 section 2: from a WSGI thread (e.g. behind ``router.wsgi``) the coroutine runs on
     the process's private loop, which the AsgiToWsgi started."""
-    with bridge.AsgiToWsgi(asgi_app, backend=backend, lifespan="off") as adapter:  # type: ignore[arg-type]
+    adapter = bridge.AsgiToWsgi(asgi_app, backend=backend, lifespan="off", loop_thread="always")  # type: ignore[arg-type]
+    with adapter:
         adapter.startup()
         loop_thread, _ = in_thread(lambda: bridge.await_(where()))
         names = {thread.ident: thread.name for thread in threading.enumerate()}
@@ -152,7 +154,7 @@ def test_from_a_wsgi_thread_it_uses_the_private_loop(backend: str, no_private_lo
 
 
 def test_a_private_loop_that_stops_fails_the_wait(no_private_loop: None) -> None:
-    adapter = bridge.AsgiToWsgi(asgi_app, lifespan="off")  # type: ignore[arg-type]
+    adapter = bridge.AsgiToWsgi(asgi_app, lifespan="off", loop_thread="always")  # type: ignore[arg-type]
     adapter.startup()
     started = threading.Event()
 
@@ -173,7 +175,9 @@ def test_a_private_loop_that_stops_fails_the_wait(no_private_loop: None) -> None
 
 def test_two_private_loops_are_ambiguous(no_private_loop: None) -> None:
     with (
-        bridge.AsgiToWsgi(asgi_app, backend="asyncio", lifespan="off") as first,  # type: ignore[arg-type]
+        bridge.AsgiToWsgi(
+            asgi_app, backend="asyncio", lifespan="off", loop_thread="always"
+        ) as first,  # type: ignore[arg-type]
         bridge.AsgiToWsgi(asgi_app, backend="trio", lifespan="off") as second,  # type: ignore[arg-type]
     ):
         first.startup()
@@ -215,6 +219,27 @@ def test_router_wsgi_view_uses_a_resource_made_in_lifespan(no_private_loop: None
         router.wsgi.close()
     assert responses == ["200 OK"]
     assert body == b"'locked on the private loop'"
+
+
+def test_from_the_servers_thread_it_runs_an_inline_loop_there(no_private_loop: None) -> None:
+    """A single-threaded server (Gunicorn sync): the private loop runs inline, on the thread
+    that serves the request; ``await_`` from a WSGI view there runs that same loop, in this
+    thread, until the coroutine ends (the loop that ran lifespan: its resources work)."""
+    adapter = bridge.AsgiToWsgi(asgi_app, lifespan="off", loop_thread="never")  # type: ignore[arg-type]
+    with adapter:
+        adapter.startup()
+        runtime = adapter._slot.runtime
+        assert runtime is not None
+        assert runtime.loop.inline
+
+        async def loop_and_thread() -> tuple[object, int]:
+            return asyncio.get_running_loop(), threading.get_ident()
+
+        first_loop, thread = bridge.await_(loop_and_thread())
+        second_loop, _ = bridge.await_(loop_and_thread())
+        assert thread == threading.get_ident()
+        assert first_loop is second_loop
+        assert [t.name for t in threading.enumerate() if t.name.endswith("-loop")] == []
 
 
 def _environ(extra: dict[str, str]) -> dict[str, Any]:

@@ -151,7 +151,7 @@ def _run_on(loop: LoopThread, awaitable: Awaitable[_T]) -> _T:
             call.loop_stopped()
         if loop.stopped:
             call.loop_stopped()  # after the loop's own sweep of its waiters
-        result: _T = call.result()
+        result: _T = loop.result(call, None)
     finally:
         loop.waiting.discard(call)
     return result

@@ -67,6 +67,10 @@ def make_environ(
     environ: dict[str, Any] = {"REQUEST_METHOD": method, "SCRIPT_NAME": "", "PATH_INFO": path}
     environ["QUERY_STRING"] = ""
     setup_testing_defaults(environ)
+    # A threaded server, as Gunicorn gthread, Waitress and mod_wsgi are: the loop runs in its own
+    # thread (wsgiref's testing default says single-threaded: then the loop runs inline, which
+    # the tests of that mode ask for explicitly).
+    environ["wsgi.multithread"] = True
     stream = body if isinstance(body, RecordingInput) else RecordingInput(body)
     environ["wsgi.input"] = stream
     if content_length is None and isinstance(body, bytes) and body:

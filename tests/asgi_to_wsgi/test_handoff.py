@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import bridge._asgi_to_wsgi.runtime
-import bridge._private_loop.loops
+import bridge._private_loop.asyncio_loop
 from bridge import AsgiToWsgi
 from bridge._asgi_to_wsgi.app_task import AppTask
 from bridge._asgi_to_wsgi.handoff import Handoff, Item, Start
@@ -96,7 +96,7 @@ def test_streaming_task_that_ignores_cancellation_cannot_hang_its_thread(
 ) -> None:
     """A task that swallows every cancellation outlives the loop: its reader gets ServerError."""
     monkeypatch.setattr(bridge._asgi_to_wsgi.runtime, "_CANCEL_WAIT", 0.05)
-    monkeypatch.setattr(bridge._private_loop.loops, "_STOP_GRACE", 0.05)
+    monkeypatch.setattr(bridge._private_loop.asyncio_loop, "_STOP_GRACE", 0.05)
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": TEXT})

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bridge._private_loop.asyncio_loop import AsyncioLoop
 from bridge._private_loop.loops import LoopThread
 from bridge._private_loop.registry import Registry
 from tests.asgi_to_wsgi.helpers import WAIT
@@ -75,6 +76,6 @@ def test_a_loop_that_cannot_start_raises(monkeypatch: pytest.MonkeyPatch) -> Non
     def broken(self: LoopThread) -> None:
         raise OSError("no file descriptors")
 
-    monkeypatch.setattr(LoopThread, "_serve", broken)
+    monkeypatch.setattr(AsyncioLoop, "_serve", broken)
     with pytest.raises(OSError, match="no file descriptors"):
         Registry().acquire("asyncio", lambda: None)

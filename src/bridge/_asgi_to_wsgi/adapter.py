@@ -22,7 +22,7 @@ from .._errors import ServerError
 from .._interfaces import asgi_app_of
 from .._private_loop import BACKENDS, REGISTRY, resolve_backend
 from .lifespan import LifespanMode
-from .options import Options, check_choice, check_seconds, check_size
+from .options import LoopThreadMode, Options, check_choice, check_seconds, check_size
 from .runtime import Runtime
 from .server_call import ServerCall
 
@@ -49,8 +49,15 @@ class AsgiToWsgi:
         (Starlette ``BackgroundTasks``) before it is cancelled.
     :param disconnect_grace: seconds the app's task may keep running after the client left.
     :param send_window: bytes the app may send ahead of the WSGI server before ``send()`` waits.
-    :param backend: the private loop: ``"auto"`` (uvloop when it is installed, else asyncio),
-        ``"asyncio"``, ``"uvloop"`` or ``"trio"``.
+    :param backend: the private loop: ``"auto"`` (uvloop when it is installed, else asyncio;
+        asyncio when the loop runs on the server's thread), ``"asyncio"``, ``"uvloop"`` or
+        ``"trio"``.
+    :param loop_thread: where the private loop runs. ``"never"``: on the server's thread,
+        while it serves a request (no thread hand-off; background tasks and timers advance only
+        while some request runs); ``"always"``: in a loop thread of its own; ``"auto"``: on
+        the server's thread when the server calls the app from one thread
+        (``wsgi.multithread`` is false: Gunicorn sync workers, uWSGI without threads), else in
+        a loop thread.
     :raises TypeError: ``app`` is not callable or is a WSGI app (the message names the adapter
         to use), or an option has the wrong type.
     :raises ValueError: an option is out of range, or the backend's package is not installed.
@@ -75,8 +82,13 @@ class AsgiToWsgi:
         disconnect_grace: float = 5.0,
         send_window: int = 512 * 1024,
         backend: Literal["auto", "asyncio", "uvloop", "trio"] = "auto",
+        loop_thread: LoopThreadMode = "auto",
     ) -> None:
         asgi_app = asgi_app_of(app)
+        chosen = check_choice("backend", backend, ("auto", *BACKENDS))
+        where = check_choice("loop_thread", loop_thread, ("auto", "always", "never"))
+        if where == "never" and chosen == "trio":
+            raise ValueError("loop_thread='never' needs an asyncio backend; trio runs in a thread")
         options = Options(
             lifespan=check_choice("lifespan", lifespan, ("auto", "on", "off")),  # type: ignore[arg-type]
             startup_timeout=check_seconds("startup_timeout", startup_timeout),
@@ -87,7 +99,9 @@ class AsgiToWsgi:
             background_timeout=check_seconds("background_timeout", background_timeout),
             disconnect_grace=check_seconds("disconnect_grace", disconnect_grace),
             send_window=check_size("send_window", send_window),
-            backend=resolve_backend(check_choice("backend", backend, ("auto", *BACKENDS))),
+            backend=resolve_backend(chosen),
+            inline_backend="asyncio" if chosen == "auto" else resolve_backend(chosen),
+            loop_thread=where,  # type: ignore[arg-type]
         )
         object.__setattr__(self, "_app", asgi_app)
         object.__setattr__(self, "_options", options)
@@ -112,8 +126,13 @@ class AsgiToWsgi:
         :raises ServerError: the adapter was closed in this process.
         """
         runtime = self._slot.runtime
-        if runtime is None or not runtime.ready or runtime.pid != os.getpid():
-            runtime = self._runtime(raise_failure=False)
+        if (
+            runtime is None
+            or not runtime.ready
+            or runtime.pid != os.getpid()
+            or (runtime.loop.inline and environ.get("wsgi.multithread", True))
+        ):
+            runtime = self._runtime(raise_failure=False, environ=environ)
         return ServerCall(runtime, environ).respond(start_response)
 
     def startup(self) -> None:
@@ -145,14 +164,24 @@ class AsgiToWsgi:
         """Call :meth:`close`."""
         self.close()
 
-    def _runtime(self, *, raise_failure: bool) -> Runtime:
+    def _runtime(self, *, raise_failure: bool, environ: WSGIEnvironment | None = None) -> Runtime:
+        """This process's runtime, made and started on first use.
+
+        The first use decides where the loop runs (``loop_thread``): a request tells whether
+        the server calls from many threads; :meth:`startup` runs it inline when it may, and a
+        later request from a multi-threaded server moves the loop into a thread of its own.
+        """
         pid = os.getpid()
+        multithread = None if environ is None else bool(environ.get("wsgi.multithread", True))
         with REGISTRY.lock():
             if self._slot.closed_pid == pid:
                 raise ServerError("this AsgiToWsgi was closed and cannot serve requests")
             runtime = self._slot.runtime
             if runtime is None or runtime.pid != pid:
-                runtime = self._slot.runtime = Runtime(self._app, self._options)
+                inline = self._options.runs_inline(multithread)
+                runtime = self._slot.runtime = Runtime(self._app, self._options, inline=inline)
+            elif multithread and runtime.loop.inline:
+                runtime.leave_inline()
         runtime.start(raise_failure=raise_failure)
         return runtime
 

@@ -7,6 +7,7 @@ request's :class:`~.handoff.Handoff`. See the package docstring for the whole re
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import os
 from collections import deque
@@ -44,7 +45,8 @@ class AppTask:
 
     __slots__ = (
         "_began", "_body_sent", "_buffered", "_cancel", "_chunks", "_complete", "_data_event",
-        "_declared", "_disconnected", "_end_event", "_eof", "_finished", "_handoff", "_has_body",
+        "_declared", "_disconnected", "_end_event", "_ended", "_eof", "_finished", "_handoff",
+        "_has_body",
         "_loop", "_options", "_reading", "_request_ended", "_runtime", "_scope", "_start",
         "_started", "_terminal", "_timer",
     )  # fmt: skip
@@ -58,6 +60,7 @@ class AppTask:
         self._cancel: Callable[[], None] | None = None
         self._timer: Callable[[], None] | None = None
         self._began = self._finished = False
+        self._ended: concurrent.futures.Future[None] | None = None  # made by when_finished()
         # Response state: a start the app sent, kept until it suspends or sends a body.
         self._start: Start | None = None
         self._started = self._complete = self._terminal = False
@@ -106,10 +109,25 @@ class AppTask:
             timeout = self._options.background_timeout
             self._timer = self._loop.call_later(timeout, self._background_timed_out)
 
+    @property
+    def finished(self) -> bool:
+        """Whether the app's task has ended (its background work too)."""
+        return self._finished
+
+    def when_finished(self) -> concurrent.futures.Future[None]:
+        """A future resolved once the app's task has ended (for a caller that runs the loop)."""
+        if self._ended is None:
+            self._ended = concurrent.futures.Future()
+            if self._finished:
+                self._ended.set_result(None)
+        return self._ended
+
     def _finish(self) -> None:
         if self._finished:
             return
         self._finished = True
+        if self._ended is not None:
+            self._ended.set_result(None)
         if not (self._terminal or self._disconnected):
             self._post_failure(ServerError("the ASGI app was cancelled: the adapter closed"))
         self._stop_timer()

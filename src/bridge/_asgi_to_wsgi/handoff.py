@@ -37,7 +37,7 @@ from typing import IO, TYPE_CHECKING, Final
 from .._errors import ServerError
 
 if TYPE_CHECKING:
-    from .._private_loop import Event, LoopThread
+    from .._private_loop import Event, ItemQueue, LoopThread
     from .._types import WsgiHeaders
 
 __all__ = [
@@ -118,7 +118,7 @@ class Handoff:
     def __init__(self, loop: LoopThread, *, send_window: int) -> None:
         self._loop = loop
         self._window = send_window
-        self._queue: queue.SimpleQueue[Item] = queue.SimpleQueue()
+        self._queue: ItemQueue[Item] = loop.new_queue()
         #: Response body bytes the app has sent; written by the loop side only.
         self.sent = 0
         #: Response body bytes the WSGI side has taken; written by the WSGI side only.

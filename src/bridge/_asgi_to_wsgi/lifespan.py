@@ -118,7 +118,7 @@ class Lifespan:
             try:
                 if self.supported:
                     self._loop.call_soon(self._request_shutdown)
-                    kind, detail = self._shutdown.result(self._shutdown_timeout)
+                    kind, detail = self._loop.result(self._shutdown, self._shutdown_timeout)
                     if kind == "failed":
                         _logger.error("lifespan shutdown failed: %r", detail)
             except TimeoutError:
@@ -155,7 +155,7 @@ class Lifespan:
         """
         slow = min(SLOW_STARTUP, self._startup_timeout)
         try:
-            return self._startup.result(slow)
+            return self._loop.result(self._startup, slow)
         except TimeoutError:
             if slow == self._startup_timeout:
                 raise
@@ -167,7 +167,7 @@ class Lifespan:
             slow,
             self._startup_timeout,
         )
-        return self._startup.result(self._startup_timeout - slow)
+        return self._loop.result(self._startup, self._startup_timeout - slow)
 
     def _unsupported(self, kind: str, detail: object) -> None:
         """Handle an app that does not speak lifespan: fine in ``"auto"``, a failure in ``"on"``."""
@@ -191,7 +191,7 @@ class Lifespan:
         """Cancel the lifespan task if it still runs, and wait (bounded) until it has ended."""
         try:
             self._loop.call_soon(self._cancel_task)
-            self._finished.result(self._shutdown_timeout)
+            self._loop.result(self._finished, self._shutdown_timeout)
         except (RuntimeError, TimeoutError):
             _logger.error("the lifespan task did not end after being cancelled")
 

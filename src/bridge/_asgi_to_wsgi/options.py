@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 from .lifespan import LifespanMode
 
-__all__ = ["Options", "check_choice", "check_seconds", "check_size"]
+__all__ = ["LoopThreadMode", "Options", "check_choice", "check_seconds", "check_size"]
+
+LoopThreadMode = Literal["auto", "always", "never"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +24,19 @@ class Options:
     background_timeout: float
     disconnect_grace: float
     send_window: int
+    #: The loop a loop thread runs (``"auto"`` resolved: uvloop when installed).
     backend: str
+    #: The loop run inline, on the server's thread: stdlib asyncio unless uvloop was asked for.
+    inline_backend: str
+    #: ``"auto"``, ``"always"`` or ``"never"`` (see :class:`~bridge.AsgiToWsgi`).
+    loop_thread: LoopThreadMode
+
+    def runs_inline(self, multithread: bool | None) -> bool:
+        """Whether the loop runs on the server's thread, for a server that calls the app from
+        many threads (``multithread``), from one, or before any request (``None``: startup)."""
+        if self.loop_thread == "auto":
+            return self.inline_backend != "trio" and not multithread
+        return self.loop_thread == "never"
 
 
 def check_choice(name: str, value: object, allowed: tuple[str, ...]) -> str:

@@ -38,6 +38,9 @@ class ResponseSource(Protocol):
     def abandon(self) -> None:
         """Tell the app the client went away."""
 
+    def settle(self) -> None:
+        """Let the app's task end, where this thread runs the loop (inline)."""
+
     def error_body(self, start_response: StartResponse, exc: Exception) -> bytes:
         """Answer ``exc`` with an error response; return its body."""
 
@@ -148,9 +151,11 @@ class ResponseBody:
             self._finalizer = None
 
     def close(self) -> None:
-        """Close the file being sent; if the response is unfinished, tell the app."""
+        """Close the file being sent; if the response is unfinished, tell the app; then let
+        the app's task end if this thread runs the loop."""
         if self._file is not None:
             self._file.close()
         if not self._done:
             self._set_done()
             self._source.abandon()
+        self._source.settle()

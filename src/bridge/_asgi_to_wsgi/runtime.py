@@ -15,7 +15,7 @@ from typing import Protocol
 
 from asgiref.typing import ASGI3Application
 
-from .._errors import LifespanError
+from .._errors import LifespanError, ServerError
 from .._private_loop import REGISTRY
 from .lifespan import Lifespan
 from .options import Options
@@ -37,7 +37,7 @@ class RunningTask(Protocol):
 class Runtime:
     """What one AsgiToWsgi owns in one process: a loop lease, its lifespan, running requests."""
 
-    def __init__(self, app: ASGI3Application, options: Options) -> None:
+    def __init__(self, app: ASGI3Application, options: Options, *, inline: bool) -> None:
         self.app = app
         self.options = options
         self.pid = os.getpid()
@@ -51,7 +51,10 @@ class Runtime:
         self._warned: set[str] = set()
         self._drained: concurrent.futures.Future[None] | None = None
         self._lock = threading.Lock()
-        self._lease = REGISTRY.acquire(options.backend, self.close)
+        backend = options.inline_backend if inline else options.backend
+        self._lease = REGISTRY.acquire(
+            backend, self.close, inline=inline, promotable=options.loop_thread != "never"
+        )
         self.loop = self._lease.loop
         self.lifespan = Lifespan(
             app,
@@ -88,6 +91,18 @@ class Runtime:
         finally:
             self._lease.release()
 
+    def leave_inline(self) -> None:
+        """A multi-threaded server calls: move the inline loop into a thread of its own.
+
+        :raises ServerError: ``loop_thread="never"`` forbids it.
+        """
+        if self.options.loop_thread == "never":
+            raise ServerError(
+                "loop_thread='never' runs the private loop on the server's thread, but this "
+                "server calls the app from many threads (wsgi.multithread): use 'auto' or 'always'"
+            )
+        self.loop.promote()
+
     def warn_dropped(self, names: list[str]) -> None:
         """Log one warning per hop-by-hop response header name the app sent (loop side)."""
         for name in names:
@@ -108,11 +123,11 @@ class Runtime:
         except RuntimeError:
             return  # the loop is gone, and every task with it
         try:
-            drained.result(self.options.shutdown_timeout)
+            self.loop.result(drained, self.options.shutdown_timeout)
         except TimeoutError:
             self.loop.call_soon(self._cancel_all)
             try:
-                drained.result(_CANCEL_WAIT)
+                self.loop.result(drained, _CANCEL_WAIT)
             except TimeoutError:
                 _logger.error("requests still running after being cancelled at close()")
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import queue
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from time import monotonic
 from typing import TYPE_CHECKING, cast
 from wsgiref.types import StartResponse, WSGIEnvironment
@@ -90,13 +90,13 @@ class ServerCall:
             start = cast("Start", item)  # a response begins with its start (or a path send)
             self._start_response(start_response, start)
             if not start.more:
-                return [start.body]
+                return self._settled_after([start.body])
             if start.body:
                 self.take(len(start.body))
             return ResponseBody(self, start_response, start.body)
         except Exception as exc:
             self.abandon()
-            return [self.error_body(start_response, exc)]
+            return self._settled_after([self.error_body(start_response, exc)])
 
     def _submit(self) -> None:
         runtime = self._runtime
@@ -113,7 +113,7 @@ class ServerCall:
         if timeout is not None:
             self._deadline = monotonic() + timeout
         try:
-            self._loop.call_soon(task.begin)
+            self._loop.call_now(task.begin)
         except RuntimeError as exc:
             raise ServerError("the AsgiToWsgi event loop has stopped") from exc
 
@@ -163,6 +163,31 @@ class ServerCall:
                 f"the ASGI app did not respond within {timeout} seconds"
             ) from None
 
+    def settle(self) -> None:
+        """When this thread runs the loop (inline), run it until the app's task has ended: its
+        background work, or the cancellation a disconnect or a timeout scheduled.
+
+        Bounded by the task's own timers (``background_timeout``, ``disconnect_grace``); a
+        loop thread needs nothing of this.
+        """
+        task = self._task
+        if task is None or task.finished or not self._loop.inline:
+            return
+        options = self._runtime.options
+        bound = options.background_timeout + options.disconnect_grace
+        try:
+            self._loop.result(task.when_finished(), bound)
+        except (TimeoutError, RuntimeError):
+            _logger.warning("the ASGI app's task still runs %s seconds after its response", bound)
+
+    def _settled_after(self, body: Iterable[bytes]) -> Iterable[bytes]:
+        """``body``, or, inline with the task still running, an iterable whose ``close()``
+        settles it (after the server sent the response)."""
+        task = self._task
+        if task is None or task.finished or not self._loop.inline:
+            return body
+        return _SettlingBody(body, self.settle)
+
     def take(self, size: int) -> None:
         """Record that the WSGI side took ``size`` body bytes; wake a waiting sender."""
         self._handoff.take(size)
@@ -209,7 +234,7 @@ class ServerCall:
         self._start_response(start_response, start)
         file_wrapper = self._environ.get("wsgi.file_wrapper")
         if file_wrapper is not None:
-            return file_wrapper(file, CHUNK)  # type: ignore[no-any-return]
+            return self._settled_after(file_wrapper(file, CHUNK))
         return ResponseBody(self, start_response, b"", file)
 
     def _read_ahead(self) -> None:
@@ -246,3 +271,26 @@ class ServerCall:
     def _call_soon(self, callback: Callable[..., object], *args: object) -> None:
         with contextlib.suppress(RuntimeError):  # the loop stopped: nobody is left to tell
             self._loop.call_soon(callback, *args)
+
+
+class _SettlingBody:
+    """A response whose ``close()`` then lets the app's task end (inline loop)."""
+
+    __slots__ = ("_body", "_settle")
+
+    def __init__(self, body: Iterable[bytes], settle: Callable[[], None]) -> None:
+        self._body = body
+        self._settle = settle
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._body)
+
+    def close(self) -> None:
+        """Close the body, then run the loop until the app's task has ended (PEP 3333: called
+        once the server is done with the response)."""
+        try:
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._settle()

@@ -1,10 +1,12 @@
-"""The private event loop: one loop thread per process and backend, shared by every AsgiToWsgi.
+"""The private event loop: one loop per process and backend, shared by every AsgiToWsgi.
 
 =================  ==========================================================================
 module             what it holds
 =================  ==========================================================================
-``loops``          :class:`LoopThread`: an asyncio, uvloop or trio loop in its own thread, and
-                   the few operations bridge needs of it
+``loops``          :class:`LoopThread`: what bridge needs of a loop, a loop in its own thread,
+                   and the trio loop
+``asyncio_loop``   ``AsyncioLoop``: an asyncio or uvloop loop, in its own thread, or run
+                   *inline* by the server's thread while it serves a request
 ``registry``       :data:`REGISTRY`: this process's loops and the leases that keep them running
 =================  ==========================================================================
 
@@ -14,7 +16,11 @@ A WSGI server calls the app from its own threads (one in a Gunicorn sync worker,
 Waitress or mod_wsgi). ASGI apps need a running event loop. bridge keeps exactly one loop per
 process and backend (``asyncio``, ``uvloop`` or ``trio``), running forever in a daemon thread named
 ``bridge-<backend>-loop``; every :class:`~bridge.AsgiToWsgi` of the process and every WSGI thread
-share it.
+share it. A server that calls the app from one thread (a Gunicorn sync worker) can instead run
+an asyncio loop *inline*, itself, while it waits for the loop: then no thread hand-off happens at
+all (see ``asyncio_loop`` for how the waits become turns of the loop, and what runs between
+requests). The waits go through the loop object either way: ``result`` (a future the loop
+resolves), ``new_queue`` (a request's items), ``settle`` (let a request's task end).
 
 Who may call what, from where:
 
@@ -37,9 +43,9 @@ it sets ``stopped`` and calls ``loop_stopped()`` on every waiter, so no wait out
 
 Lifetime: :data:`REGISTRY` hands out :class:`Lease` objects. The first lease of a backend starts
 its loop thread (lazily: never at import or in a constructor); releasing the last lease stops the
-loop and joins its thread. At interpreter exit (:mod:`atexit`) every lease still held is given
-its ``on_exit`` callback (each AsgiToWsgi runs its lifespan shutdown there), then every loop is
-stopped and joined.
+loop and joins its thread. At interpreter exit (before Python joins its non-daemon threads, and
+with :mod:`atexit` as a fallback) every lease still held is given its ``on_exit`` callback (each
+AsgiToWsgi runs its lifespan shutdown there), then every loop is stopped and joined.
 
 Fork: a process forked after first use (Gunicorn ``--preload``, Passenger) inherits the registry
 but not the loop threads. ``os.register_at_fork(after_in_child=...)`` gives the child a fresh
@@ -52,7 +58,16 @@ The registry is the only module-level mutable state in bridge: "one loop per pro
 state by definition.
 """
 
-from .loops import BACKENDS, Event, LoopThread, Waiter, resolve_backend
+from .loops import BACKENDS, Event, ItemQueue, LoopThread, Waiter, resolve_backend
 from .registry import REGISTRY, Lease
 
-__all__ = ["BACKENDS", "REGISTRY", "Event", "Lease", "LoopThread", "Waiter", "resolve_backend"]
+__all__ = [
+    "BACKENDS",
+    "REGISTRY",
+    "Event",
+    "ItemQueue",
+    "Lease",
+    "LoopThread",
+    "Waiter",
+    "resolve_backend",
+]

@@ -5,26 +5,25 @@ See the package docstring (:mod:`bridge._private_loop`) for who may call what, f
 
 from __future__ import annotations
 
-import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import os
+import queue
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from importlib.util import find_spec
-from typing import Any, Protocol, TypeVarTuple, Unpack
+from typing import Any, Protocol, TypeVar, TypeVarTuple, Unpack
 
-__all__ = ["BACKENDS", "LOOP_CLASSES", "Event", "LoopThread", "Waiter", "resolve_backend"]
+__all__ = ["BACKENDS", "Event", "ItemQueue", "LoopThread", "TrioLoop", "Waiter", "resolve_backend"]
 
+_T = TypeVar("_T")
 _Ts = TypeVarTuple("_Ts")
 _logger = logging.getLogger("bridge.asgi")
 
 #: The event loop implementations an AsgiToWsgi can run on ("auto" picks one, see
 #: :func:`resolve_backend`).
 BACKENDS = ("asyncio", "uvloop", "trio")
-
-#: How long ``stop()`` lets cancelled tasks finish before it gives up on them (seconds).
-_STOP_GRACE = 5.0
 
 
 def resolve_backend(backend: str) -> str:
@@ -63,6 +62,8 @@ class LoopThread:
     """An event loop running forever in its own daemon thread (see the module docstring)."""
 
     backend = "asyncio"
+    #: Whether callers run the loop themselves, on their own thread (see ``asyncio_loop``).
+    inline = False
 
     def __init__(self) -> None:
         self.pid = os.getpid()
@@ -111,44 +112,37 @@ class LoopThread:
         except Exception:
             _logger.exception("unexpected error in a bridge task")
 
-    # Backend-specific parts.
-
-    def _new_loop(self) -> asyncio.AbstractEventLoop:
-        return asyncio.new_event_loop()
+    # Backend-specific parts: see AsyncioLoop (asyncio_loop.py) and TrioLoop below.
 
     def _serve(self) -> None:
-        loop = self._new_loop()
-        self._loop = loop
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._ready.set()
-        try:
-            loop.run_forever()
-            tasks = asyncio.all_tasks(loop)
-            for task in tasks:
-                task.cancel()
-            if tasks:
-                loop.run_until_complete(asyncio.wait(tasks, timeout=_STOP_GRACE))
-            loop.run_until_complete(loop.shutdown_asyncgens())
-        finally:
-            loop.close()
+        """Run the loop in this thread until :meth:`_request_stop`; set ``_ready`` once ready."""
+        raise NotImplementedError
 
     def _request_stop(self) -> None:
-        self._loop.stop()
+        """Make :meth:`_serve` return (called on the loop)."""
+        raise NotImplementedError
 
     def call_soon(self, callback: Callable[[Unpack[_Ts]], object], *args: *_Ts) -> None:
         """Schedule ``callback(*args)`` on the loop from any thread.
 
         :raises RuntimeError: the loop has stopped.
         """
-        self._loop.call_soon_threadsafe(callback, *args)
+        raise NotImplementedError
+
+    def call_now(self, callback: Callable[[], object]) -> None:
+        """Schedule ``callback()`` on the loop (a loop that callers run may call it at once).
+
+        :raises RuntimeError: the loop has stopped.
+        """
+        self.call_soon(callback)
 
     def call_soon_local(self, callback: Callable[[Unpack[_Ts]], object], *args: *_Ts) -> None:
         """Schedule ``callback(*args)`` for the loop's next iteration (loop thread only)."""
-        self._loop.call_soon(callback, *args)
+        raise NotImplementedError
 
     def call_later(self, delay: float, callback: Callable[[], object]) -> Callable[[], None]:
         """Run ``callback()`` after ``delay`` seconds (loop thread only); return its cancel."""
-        return self._loop.call_later(delay, callback).cancel
+        raise NotImplementedError
 
     def spawn(
         self, fn: Callable[[], Awaitable[None]], on_done: Callable[[], object] | None = None
@@ -157,12 +151,7 @@ class LoopThread:
 
         :param on_done: called on the loop once the task ended, even if cancelled before it ran.
         """
-        task = self._loop.create_task(self._guard(fn))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        if on_done is not None:
-            task.add_done_callback(lambda _: on_done())
-        return task.cancel  # type: ignore[return-value]
+        raise NotImplementedError
 
     def start_task(self, fn: Callable[[], Coroutine[Any, Any, None]]) -> Callable[[], None]:
         """Start ``fn()`` as a bare task (loop thread only); return a function that cancels it.
@@ -171,25 +160,48 @@ class LoopThread:
         catch its own errors, and the caller must keep the returned function while the task
         runs. A task cancelled before its first step never runs ``fn`` at all.
         """
-        return self._loop.create_task(fn()).cancel  # type: ignore[return-value]
+        raise NotImplementedError
 
     def new_event(self) -> Event:
         """Return a new native event, to be set and awaited on the loop only."""
-        return asyncio.Event()
+        raise NotImplementedError
+
+    def promote(self) -> None:
+        """Run the loop in a thread of its own from now on; it does already."""
+
+    # Waiting for the loop, from a thread that does not run it.
+
+    def result(self, future: concurrent.futures.Future[_T], timeout: float | None) -> _T:
+        """Wait up to ``timeout`` seconds for ``future``, which the loop resolves; its result.
+
+        :raises TimeoutError: the time ran out.
+        :raises BaseException: what the future holds.
+        """
+        return future.result(timeout)
+
+    def new_queue(self) -> ItemQueue[_T]:
+        """A queue the loop puts items in and a thread takes them from, blocking while empty."""
+        return queue.SimpleQueue()
+
+    def settle(self, future: concurrent.futures.Future[None]) -> None:
+        """Let the loop finish what ``future`` waits for; nothing to do for a loop thread.
+
+        A loop that callers run themselves (:class:`~.asyncio_loop.AsyncioLoop` inline) runs
+        until ``future`` is resolved, so that a request's background work gets done.
+        """
 
 
-class _UvloopLoopThread(LoopThread):
-    """A :class:`LoopThread` whose asyncio loop is uvloop's."""
+class ItemQueue(Protocol[_T]):
+    """The part of :class:`queue.SimpleQueue` a request's hand-off uses."""
 
-    backend = "uvloop"
+    def put(self, item: _T) -> None: ...
 
-    def _new_loop(self) -> asyncio.AbstractEventLoop:
-        import uvloop
+    def get(self, block: bool = True, timeout: float | None = None) -> _T: ...
 
-        return uvloop.new_event_loop()
+    def get_nowait(self) -> _T: ...
 
 
-class _TrioLoopThread(LoopThread):
+class TrioLoop(LoopThread):
     """A :class:`LoopThread` running ``trio.run``; tasks live in one nursery."""
 
     backend = "trio"
@@ -260,11 +272,3 @@ class _TrioLoopThread(LoopThread):
     def new_event(self) -> Event:
         """Return a new native event, to be set and awaited on the loop only."""
         return self._trio.Event()
-
-
-#: The loop class of each backend.
-LOOP_CLASSES: dict[str, type[LoopThread]] = {
-    "asyncio": LoopThread,
-    "uvloop": _UvloopLoopThread,
-    "trio": _TrioLoopThread,
-}

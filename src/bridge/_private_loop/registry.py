@@ -6,12 +6,14 @@ See the package docstring (:mod:`bridge._private_loop`) for the lifetime, fork a
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import threading
 from collections.abc import Callable
 
-from .loops import BACKENDS, LOOP_CLASSES, LoopThread
+from .asyncio_loop import AsyncioLoop
+from .loops import BACKENDS, LoopThread, TrioLoop
 
 __all__ = ["REGISTRY", "Lease", "Registry"]
 
@@ -47,18 +49,35 @@ class Registry:
             self.after_fork_in_child()
         return self._lock
 
-    def acquire(self, backend: str, on_exit: Callable[[], None]) -> Lease:
+    def acquire(
+        self,
+        backend: str,
+        on_exit: Callable[[], None],
+        *,
+        inline: bool = False,
+        promotable: bool = True,
+    ) -> Lease:
         """Return a lease on this process's ``backend`` loop, starting the loop if needed.
 
         :param backend: one of :data:`BACKENDS`.
         :param on_exit: called at interpreter exit if the lease is still held then.
+        :param inline: run the loop inline (asyncio and uvloop only), unless it runs in a
+            thread already; ``False`` moves an inline loop into a thread.
+        :param promotable: whether a new inline loop moves into a thread once a second thread
+            needs it at the same time (else the threads take turns).
         """
         with self.lock():
             loop = self._loops.get(backend)
             if loop is None:
-                loop = LOOP_CLASSES[backend]()
+                loop = (
+                    TrioLoop()
+                    if backend == "trio"
+                    else AsyncioLoop(backend, inline=inline, promotable=promotable)
+                )
                 loop.start()
                 self._loops[backend] = loop
+            elif not inline and isinstance(loop, AsyncioLoop):
+                loop.promote()
             lease = Lease(self, loop, on_exit)
             self._leases[lease] = None
             return lease
@@ -108,4 +127,9 @@ class Registry:
 #: The one registry of the process.
 REGISTRY = Registry()
 os.register_at_fork(after_in_child=REGISTRY.after_fork_in_child)
+# At exit, before Python joins the non-daemon threads: a loop run inline gets its last turns then,
+# and what they end (anyio's worker threads, say) must not be joined first. threading's own
+# hook (concurrent.futures uses it); atexit as well, for an interpreter without it.
+with contextlib.suppress(AttributeError, RuntimeError):
+    threading._register_atexit(REGISTRY.close_all)  # type: ignore[attr-defined]  # noqa: SLF001
 atexit.register(REGISTRY.close_all)
