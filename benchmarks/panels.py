@@ -39,6 +39,8 @@ SCENARIO_TITLES: dict[str | tuple[str, str], str] = {
 NAMES = {
     "bridge": "bridge",
     "bridge-greenlet": "bridge, greenlet runner",
+    "bridge-onthread": "bridge, loop on the server's thread",
+    "bridge-loopthread": "bridge, loop thread",
     "a2wsgi": "a2wsgi",
     "asgiref": "asgiref",
     "uvicorn-legacy": "Uvicorn's old WSGI middleware",

@@ -86,6 +86,10 @@ ADAPTERS: Mapping[tuple[str, str], Adapter] = MappingProxyType(
         ("greenlet-floor", "wsgi"): Adapter("benchmarks.floor", "GreenletFloor"),
         # an ASGI app on a WSGI server
         ("bridge", "asgi"): Adapter("bridge", "AsgiToWsgi"),
+        # where the private loop runs: on the server's thread, or in a loop thread of its own
+        # ("bridge" is "auto": on the thread of a sync worker, a loop thread under gthread)
+        ("bridge-onthread", "asgi"): Adapter("bridge", "AsgiToWsgi", {"loop_thread": "never"}),
+        ("bridge-loopthread", "asgi"): Adapter("bridge", "AsgiToWsgi", {"loop_thread": "always"}),
         ("bridge@base", "asgi"): Adapter(BASE_PACKAGE, "AsgiToWsgi"),
         ("a2wsgi", "asgi"): Adapter("a2wsgi", "ASGIMiddleware"),
         # the yardstick: the cheapest loop-thread hand-off (benchmarks/floor.py), hello only
