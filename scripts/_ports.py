@@ -18,6 +18,7 @@ import os
 import socket
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -114,28 +115,45 @@ def is_running(pid: int) -> bool:
         return False
 
 
+class WrongAnswer(Exception):
+    """The server answered, but not as the demo does: waiting longer will not change that."""
+
+
 def answer(url: str, texts: list[str]) -> str | None:
-    """GET ``url`` (no proxy); return None if it answers 200 with ``texts``, else what it did."""
+    """GET ``url`` (no proxy); return None if it answers 200 with ``texts``, else why it does not
+    yet (it refused or dropped the connection).
+
+    :raises WrongAnswer: it answered with another status, or without one of ``texts``.
+    """
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     request = urllib.request.Request(url, headers={"Accept": "text/html"})
     try:
         with opener.open(request, timeout=PROBE_TIMEOUT) as response:
             body = response.read().decode(errors="replace")
-    except OSError as exc:  # refused, reset, timed out, or an HTTP error status
-        return f"{url} answered {exc}"
+    except urllib.error.HTTPError as exc:
+        raise WrongAnswer(f"{url} answered {exc.code} {exc.reason}") from exc
+    except OSError as exc:  # refused, reset or timed out: not serving yet
+        return f"{url}: {exc}"
     missing = [text for text in texts if text not in body]
-    return f"{url} answered without {missing[0]!r}" if missing else None
+    if missing:
+        raise WrongAnswer(f"{url} answered without {missing[0]!r}")
+    return None
 
 
-def ready(label: str, port: int, pid: int, url: str, texts: list[str]) -> str | None:
+def ready(
+    label: str, port: int, pid: int, url: str, texts: list[str], *, timeout: float = READY_TIMEOUT
+) -> str | None:
     """Wait until ``pid``'s family serves ``url`` on ``port``; return None, or why it did not."""
-    deadline = time.monotonic() + READY_TIMEOUT
+    deadline = time.monotonic() + timeout
     while True:
         if not is_running(pid):
             return f"{label} exited before it answered on port {port} (its output is above)"
         holders = listeners(port) if Path("/proc/net/tcp").exists() else {pid}
         if holders & family(pid):
-            why = answer(url, texts)
+            try:
+                why = answer(url, texts)
+            except WrongAnswer as exc:
+                return f"{label} does not work: {exc} (its output is above)"
             if why is None:
                 return None
         elif holders:
@@ -143,7 +161,7 @@ def ready(label: str, port: int, pid: int, url: str, texts: list[str]) -> str | 
         else:
             why = f"nothing listens on port {port}"
         if time.monotonic() > deadline:
-            return f"{label} did not answer within {READY_TIMEOUT:.0f} s: {why}"
+            return f"{label} did not answer within {timeout:.0f} s: {why}"
         time.sleep(0.1)
 
 
