@@ -6,7 +6,9 @@ What it uses, so the demo shows each working in Gunicorn sync workers through ``
   process) before the first request, and closes it when the worker stops;
 - JSON routes with path parameters and a request body;
 - a ``BackgroundTask`` that indexes a new note after its response has gone out;
-- a server-sent events stream (``/events``).
+- a server-sent events stream (``/events``);
+- a home page for browsers (``home.py``), and the interactive docs at ``/docs`` with Swagger UI's
+  files served by the app itself (``fastapi-offline``), so every page works offline.
 
 The store's file is ``$NOTES_DB`` (default: ``notes.sqlite3`` in the system's temporary directory),
 so every worker process sees the same notes.
@@ -29,7 +31,9 @@ from typing import Annotated, Any
 
 import anyio.to_thread
 from fastapi import BackgroundTasks, FastAPI, HTTPException, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi_offline import FastAPIOffline
+from home import render_home
 from pydantic import BaseModel, Field
 
 logger = logging.getLogger("notes")
@@ -88,22 +92,36 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     logger.info("worker %d closed the store", os.getpid())
 
 
-app = FastAPI(title="notes", lifespan=lifespan)
+app = FastAPIOffline(title="notes", lifespan=lifespan)  # a FastAPI app, its docs served locally
 
 
 class NewNote(BaseModel):
     text: str = Field(min_length=1, max_length=10_000)
 
 
-@app.get("/")
-async def about(request: Request) -> dict[str, Any]:
-    """Which worker answered, since when it runs, and where to look next."""
-    return {
+@app.get("/", response_model=None)
+async def about(request: Request) -> dict[str, Any] | HTMLResponse:
+    """Which worker answered, through what, since when, and where to look next; a browser (which
+    asks for ``text/html``) gets the home page."""
+    about = {
         "service": "notes",
+        "served_by": served_by(request.scope),
         "worker_pid": os.getpid(),
         "worker_started_at": request.state.started_at,
         "try": ["/docs", "/notes", "/events?count=5"],
     }
+    if "text/html" not in request.headers.get("accept", ""):
+        return about
+    notes = await anyio.to_thread.run_sync(request.state.store.latest, 10)
+    return HTMLResponse(render_home(about, notes, request.scope.get("root_path", "")))
+
+
+def served_by(scope: Any) -> str:
+    """Name the server, and whether the app runs through ``bridge.AsgiToWsgi`` or natively."""
+    environ = (scope.get("extensions") or {}).get("wsgi.environ")  # AsgiToWsgi's extension
+    if environ is None:
+        return "an ASGI server, natively"
+    return f"{environ.get('SERVER_SOFTWARE', 'a WSGI server')}, through bridge.AsgiToWsgi"
 
 
 @app.post("/notes", status_code=201)

@@ -4,8 +4,11 @@ a page that reads the new API through ``bridge.await_``, and an old ``/api/v2`` 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
+import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -26,11 +29,34 @@ import bridge
 pages = Blueprint("pages", __name__)
 
 READ_SIZE = 64 * 1024
+ASGI_SERVERS = ("uvicorn", "hypercorn", "granian", "daphne")
+
+
+@pages.app_context_processor
+def serving() -> dict[str, str]:
+    """Every page names the server and the way the request reached Flask."""
+    return {"served_by": served_by(request.environ)}
+
+
+def served_by(environ: dict[str, Any]) -> str:
+    """Name the server, and whether Flask runs through ``bridge.WsgiToAsgi`` or natively."""
+    if "asgi.scope" in environ:  # WsgiToAsgi puts the ASGI scope in the environ
+        return f"{asgi_server()}, through bridge.WsgiToAsgi"
+    return f"{environ.get('SERVER_SOFTWARE', 'a WSGI server')}, natively (WSGI)"
+
+
+def asgi_server() -> str:
+    """Name the ASGI server that runs this process (e.g. ``uvicorn/0.34.0``): ASGI scopes carry
+    no ``SERVER_SOFTWARE``, but the server's package is imported."""
+    for name in ASGI_SERVERS:
+        if name in sys.modules:
+            return f"{name}/{importlib.metadata.version(name)}"
+    return "an ASGI server"
 
 
 @pages.get("/")
 def home() -> str:
-    return render_template("home.html", server=request.environ.get("SERVER_SOFTWARE", "?"))
+    return render_template("home.html")
 
 
 @pages.get("/visits")

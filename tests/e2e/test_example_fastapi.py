@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,8 +36,23 @@ def test_about_names_the_worker_that_answered(notes: servers.Server) -> None:
     assert isinstance(about["worker_started_at"], float)
 
 
-def test_openapi_docs_are_served(notes: servers.Server) -> None:
-    assert httpx.get(url(notes, "/docs"), timeout=CLIENT_TIMEOUT).status_code == 200
+def test_home_page_for_a_browser_names_the_server_and_the_bridge(notes: servers.Server) -> None:
+    html = {"Accept": "text/html,application/xhtml+xml"}
+    home = httpx.get(url(notes, "/"), headers=html, timeout=CLIENT_TIMEOUT)
+    assert home.headers["content-type"].startswith("text/html")
+    assert re.search(r'id="served-by">gunicorn/[\d.]+, through bridge\.AsgiToWsgi<', home.text)
+    for target in ("/docs", "/notes", "/events?count=5"):
+        assert f'href="{target}"' in home.text
+
+
+def test_openapi_docs_are_served_with_their_files(notes: servers.Server) -> None:
+    """Swagger UI's script and stylesheet come from the app, not a CDN: the docs work offline."""
+    docs = httpx.get(url(notes, "/docs"), timeout=CLIENT_TIMEOUT)
+    assert docs.status_code == 200
+    assets = re.findall(r"""(?:src|href)=['"]([^'"]+\.(?:js|css))['"]""", docs.text)
+    assert len(assets) == 2
+    for asset in assets:
+        assert httpx.get(url(notes, asset), timeout=CLIENT_TIMEOUT).status_code == 200
     schema = httpx.get(url(notes, "/openapi.json"), timeout=CLIENT_TIMEOUT).json()
     assert {"/", "/notes", "/notes/{note_id}", "/events"} <= set(schema["paths"])
 

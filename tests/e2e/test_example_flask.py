@@ -55,6 +55,7 @@ def test_home_page_links_every_page(client: httpx.Client) -> None:
     assert "text/html" in home.headers["Content-Type"]
     for path in ("/visits", "/upload", "/stream", "/items", "/api/v2/items", "/api/v2/about"):
         assert f'href="{path}"' in home.text
+    assert re.search(r'id="served-by">uvicorn/[\d.]+, through bridge\.WsgiToAsgi<', home.text)
 
 
 def test_visit_counter_counts_and_resets(client: httpx.Client) -> None:
@@ -94,7 +95,10 @@ def test_api_v2_is_served_by_fastapi_under_its_mount(client: httpx.Client) -> No
     assert items.status_code == 200
     assert items.json()[0] == {"id": 1, "name": "bridge"}
     assert client.get("/api/v2/items/2").json() == {"id": 2, "name": "router"}
-    assert "url: '/api/v2/openapi.json'" in client.get("/api/v2/docs").text
+    docs = client.get("/api/v2/docs").text
+    assert "url: '/api/v2/openapi.json'" in docs
+    for asset in re.findall(r"""(?:src|href)=['"](/[^'"]+\.(?:js|css))['"]""", docs):
+        assert client.get(asset).status_code == 200  # Swagger UI's files: served here, offline
 
 
 def test_api_404_falls_through_to_the_flask_app(client: httpx.Client) -> None:

@@ -5,6 +5,10 @@ Plain synchronous Django, written as for any WSGI server; nothing here knows abo
 
 from __future__ import annotations
 
+import importlib.metadata
+import sys
+from typing import Any
+
 from django.contrib import messages
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -15,11 +19,13 @@ from django.views.decorators.http import require_GET
 from tickets.forms import TicketForm
 from tickets.models import Ticket
 
+ASGI_SERVERS = ("uvicorn", "hypercorn", "granian", "daphne")
+
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """Say how this request reached Django, and link every page."""
-    return render(request, "home.html", {"served_by": served_by(request)})
+    return render(request, "home.html")
 
 
 @require_GET
@@ -59,8 +65,22 @@ def legacy_stats(request: HttpRequest) -> JsonResponse:
     )
 
 
+def serving(request: HttpRequest) -> dict[str, Any]:
+    """Context processor (see settings): every page names the server and the way to Django."""
+    return {"served_by": served_by(request)}
+
+
 def served_by(request: HttpRequest) -> str:
-    """Name the server and whether Django runs natively or through ``bridge.WsgiToAsgi``."""
+    """Name the server, and whether Django runs natively or through ``bridge.WsgiToAsgi``."""
     if "asgi.scope" in request.META:  # WsgiToAsgi puts the ASGI scope in the environ
-        return "an ASGI server, through bridge.WsgiToAsgi"
+        return f"{asgi_server()}, through bridge.WsgiToAsgi"
     return f"{request.META.get('SERVER_SOFTWARE', 'a WSGI server')}, natively (WSGI)"
+
+
+def asgi_server() -> str:
+    """Name the ASGI server that runs this process (e.g. ``uvicorn/0.34.0``): ASGI scopes carry
+    no ``SERVER_SOFTWARE``, but the server's package is imported."""
+    for name in ASGI_SERVERS:
+        if name in sys.modules:
+            return f"{name}/{importlib.metadata.version(name)}"
+    return "an ASGI server"
