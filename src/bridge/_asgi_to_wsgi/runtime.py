@@ -48,6 +48,8 @@ class Runtime:
         self.closing = False
         #: Loop side: the app tasks still running.
         self.tasks: set[RunningTask] = set()
+        #: Loop side: the open WebSockets (also in ``tasks``), told to close when close() begins.
+        self.sessions: set[RunningTask] = set()
         self._warned: set[str] = set()
         self._drained: concurrent.futures.Future[None] | None = None
         self._lock = threading.Lock()
@@ -119,6 +121,8 @@ class Runtime:
     def _watch_drain(self, drained: concurrent.futures.Future[None]) -> None:
         self.closing = True
         self._drained = drained
+        for session in list(self.sessions):
+            session.cancel()
         self._check_drained()
 
     def _check_drained(self) -> None:
