@@ -176,21 +176,14 @@ class WebSocketAppTask:
         while True:
             for item in found:
                 if isinstance(item, Closed):
-                    await self._flush(wire, peer)
+                    await wire.send_if_open(peer.take_outgoing())
                     self._ended(item)
                     return
                 with contextlib.suppress(anyio.BrokenResourceError):  # the app is gone
                     await inbox.send(item)
-            await self._flush(wire, peer)
+            await wire.send_if_open(peer.take_outgoing())
             data = await wire.recv()
             found = peer.feed(data or None)
-
-    async def _flush(self, wire: Wire, peer: Peer) -> None:
-        """Send what the peer queued (pongs, the answer to a close); a broken wire is no error."""
-        data = peer.take_outgoing()
-        if data and not wire.broken:
-            with contextlib.suppress(OSError):
-                await wire.send(data)
 
     def _ended(self, closed: Closed) -> None:
         """The client closed, the connection dropped, or we are going away: tell the app."""

@@ -73,6 +73,12 @@ class Wire:
                 self.broken = True
                 raise
 
+    async def send_if_open(self, data: bytes | bytearray) -> None:
+        """Send ``data`` unless the wire is broken; a peer that is gone is not an error here."""
+        if data and not self.broken:
+            with contextlib.suppress(OSError):
+                await self.send(data)
+
     def shutdown(self) -> None:
         """End both directions of the connection (the peer reads EOF); never raises."""
         with contextlib.suppress(OSError):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from fastapi import FastAPI, WebSocket, WebSocketDisconnect
+from fastapi import FastAPI, WebSocket
 from fastapi.responses import PlainTextResponse
 from flask import Flask, abort
 from flask_sock import ConnectionClosed, Sock
@@ -101,6 +101,7 @@ asgi_on_wsgi_trio = AsgiToWsgi(fastapi_app, backend="trio")
 # --- W->A: Flask with flask-sock ---------------------------------------------------------------
 
 flask_app = Flask(__name__)
+flask_app.config["SOCK_SERVER_OPTIONS"] = {"subprotocols": ["chat", "other"]}
 sock = Sock(flask_app)
 
 
@@ -119,7 +120,7 @@ def flask_echo(ws: Any) -> None:
         raise
 
 
-@flask_app.route("/deny")
+@flask_app.route("/deny", websocket=True)
 def flask_deny() -> None:
     abort(401, "no entry")
 
