@@ -1,10 +1,11 @@
 """One WebSocket of :class:`~bridge.WsgiToAsgi`, its half facing the WSGI app.
 
-:class:`WebSocketAppCall` runs in a worker thread. It calls the WSGI app with the environ of the
-upgrade request, in which ``environ["werkzeug.socket"]`` is one end of a ``socket.socketpair()``: an app that
-serves WebSockets from the socket it finds there (flask-sock and simple-websocket look for
-``werkzeug.socket`` first, then ``gunicorn.socket``) does its handshake and framing on it, in
-this thread and any thread it starts, while the server task relays the other end.
+:class:`WebSocketAppCall` runs in a worker thread. It calls the WSGI app with the environ of
+the upgrade request, in which ``environ["werkzeug.socket"]`` is one end of a
+``socket.socketpair()``: an app that serves WebSockets from the socket it finds there
+(flask-sock and simple-websocket look for ``werkzeug.socket`` first, then ``gunicorn.socket``)
+does its handshake and framing on it, in this thread and any thread it starts, while the server
+task relays the other end.
 
 The app may also answer with an ordinary WSGI response (a 404 for an unknown path, a 401): the
 call keeps it (up to :data:`~bridge._websocket.handshake.MAX_DENIAL` bytes of body) for the
