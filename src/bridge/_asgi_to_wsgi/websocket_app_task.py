@@ -154,10 +154,9 @@ class WebSocketAppTask:
         """Close an open WebSocket with 1001 (going away), then cancel the task if it lingers."""
         if self._finished or self._cancel is None:
             return
-        group = self._group
-        if self._state == "open" and not self._going_away and group is not None:
+        if self._state == "open" and not self._going_away:
             self._going_away = True
-            group.start_soon(self._go_away)
+            self._loop.spawn(self._go_away)  # a task of its own: this is a plain callback
             grace = self._runtime.options.disconnect_grace
             self._timer = self._loop.call_later(grace, self._cancel)
         else:
