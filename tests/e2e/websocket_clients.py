@@ -1,4 +1,4 @@
-"""WebSocket clients for the end-to-end tests: the ``websockets`` package, and wsproto on a raw socket.
+"""WebSocket clients for the end-to-end tests: the ``websockets`` package, wsproto on a raw socket.
 
 :func:`connect` opens a real client (``websockets.sync``) with bounded timeouts; :func:`vanish`
 starts a WebSocket with wsproto on a plain socket, sends half of a large message and drops the
@@ -12,6 +12,7 @@ import socket
 from typing import Any
 
 import httpx
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect as ws_connect
 from wsproto import ConnectionType, WSConnection
@@ -31,6 +32,12 @@ def connect(server: servers.Server, path: str, **options: Any) -> ClientConnecti
         close_timeout=TIMEOUT,
         **options,
     )
+
+
+def received_close(closed: ConnectionClosed) -> tuple[int, str]:
+    """Return the code and reason of the close frame the client received (it must have one)."""
+    assert closed.rcvd is not None, f"no close frame received: {closed!r}"
+    return closed.rcvd.code, closed.rcvd.reason
 
 
 def events(server: servers.Server) -> list[list[Any]]:
