@@ -163,8 +163,9 @@ class WebSocketAppTask:
             self._cancel()
 
     async def _go_away(self) -> None:
+        """Send 1001 and tell the app; the reader still waits for the client's answer."""
         await self._send_close(GOING_AWAY, "the server is closing")
-        self._ended(Closed(GOING_AWAY, "the server is closing"))
+        self._ended(Closed(GOING_AWAY, "the server is closing"), answered=False)
 
     # --- the client's side: the reader task ----------------------------------------------------
 
@@ -184,14 +185,18 @@ class WebSocketAppTask:
             data = await wire.recv()
             found = peer.feed(data or None)
 
-    def _ended(self, closed: Closed) -> None:
-        """The client closed, the connection dropped, or we are going away: tell the app."""
+    def _ended(self, closed: Closed, *, answered: bool = True) -> None:
+        """The client closed, the connection dropped, or we are going away: tell the app.
+
+        :param answered: whether the closing handshake is over (else the reader waits on).
+        """
         if self._disconnect is None:
             self._disconnect = {
                 "type": "websocket.disconnect", "code": closed.code, "reason": closed.reason,
             }  # fmt: skip
         cast("MemoryObjectSendStream[str | bytes]", self._inbox).close()
-        cast("Event", self._closed).set()
+        if answered:
+            cast("Event", self._closed).set()
 
     # --- the ASGI receive and send callables ----------------------------------------------------
 

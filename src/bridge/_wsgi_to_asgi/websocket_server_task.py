@@ -142,7 +142,9 @@ class WebSocketServerTask:
             reply = await self._runner.run(call.run, on_cancel=wire.shutdown)
             await self._relay_done.wait()  # the app's socket is closed: EOF comes
             group.cancel_scope.cancel()
-        if not self._took_socket:
+        if self._client_gone:
+            pass  # nothing more can reach the client
+        elif not self._took_socket:
             await self._deny_with(reply)
         elif not self._accepted:
             await self._deny(500, *error_response(500))
