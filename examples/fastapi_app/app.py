@@ -6,7 +6,10 @@ What it uses, so the demo shows each working in Gunicorn sync workers through ``
   process) before the first request, and closes it when the worker stops;
 - JSON routes with path parameters and a request body;
 - a ``BackgroundTask`` that indexes a new note after its response has gone out;
-- a server-sent events stream (``/events``).
+- a server-sent events stream (``/events``);
+- a WebSocket (``/ws/notes``): each text message becomes a note, answered with the stored note
+  (through ``AsgiToWsgi`` on Gunicorn this needs ``pip install 'wsgi-asgi-bridge[websockets]'``,
+  and each open WebSocket holds a worker: see the WebSockets page of the docs).
 
 The store's file is ``$NOTES_DB`` (default: ``notes.sqlite3`` in the system's temporary directory),
 so every worker process sees the same notes.
@@ -28,7 +31,15 @@ from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import BackgroundTasks, FastAPI, HTTPException, Query, Request
+from fastapi import (
+    BackgroundTasks,
+    FastAPI,
+    HTTPException,
+    Query,
+    Request,
+    WebSocket,
+    WebSocketDisconnect,
+)
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -157,3 +168,17 @@ async def events(
                 await asyncio.sleep(interval)
 
     return StreamingResponse(stream(), media_type="text/event-stream")
+
+
+@app.websocket("/ws/notes")
+async def notes_socket(websocket: WebSocket) -> None:
+    """Each text message becomes a note; the answer is the stored note, as JSON."""
+    store: NoteStore = websocket.state.store
+    await websocket.accept()
+    try:
+        while True:
+            text = await websocket.receive_text()
+            note = await anyio.to_thread.run_sync(store.add, text)
+            await websocket.send_json(asdict(note))
+    except WebSocketDisconnect:
+        return
