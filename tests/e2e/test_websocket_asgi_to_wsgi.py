@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import os
 import re
-import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +21,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from tests.e2e import servers
 from tests.e2e.websocket_clients import (
     TIMEOUT,
+    close_code_at_sigterm,
+    closed_after,
     connect,
     events,
     received_close,
@@ -75,25 +75,15 @@ def test_echo_of_text_binary_fragments_and_ping(server: servers.Server) -> None:
 
 def test_a_10_mib_message_and_one_over_the_limit(server: servers.Server) -> None:
     """RFC 6455 7.4.1: 1009 "a message that is too big for it to process" (16 MiB, as Uvicorn)."""
-    with connect(server, "/echo") as ws:
-        payload = bytes(range(256)) * (10 * MIB // 256)
-        ws.send(payload)
-        assert ws.recv(TIMEOUT) == payload
-        ws.send(b"x" * (16 * MIB + 1))
-        with pytest.raises(ConnectionClosed) as closed:
-            ws.recv(TIMEOUT)
-    assert received_close(closed.value)[0] == 1009
+    payload = bytes(range(256)) * (10 * MIB // 256)
+    assert closed_after(server, payload, b"x" * (16 * MIB + 1), echo=True)[0] == 1009
     assert [1009, "message over 16777216 bytes"] in events(server)
 
 
 def test_close_codes_and_reasons_go_both_ways(server: servers.Server) -> None:
     """ASGI 'Close - send event' (the app's code and reason reach the client) and 'Disconnect -
     receive event' (the client's code and reason reach the app)."""
-    with connect(server, "/echo") as ws:
-        ws.send("close 4001 app says bye")
-        with pytest.raises(ConnectionClosed) as closed:
-            ws.recv(TIMEOUT)
-    assert received_close(closed.value) == (4001, "app says bye")
+    assert closed_after(server, "close 4001 app says bye") == (4001, "app says bye")
     with connect(server, "/echo") as ws:
         ws.close(4002, "client says bye")
     assert [4002, "client says bye"] in events(server)
@@ -162,13 +152,7 @@ def test_server_shutdown_closes_open_websockets_with_1001(worker_class: str) -> 
     WebSocket at once; the worker then exits."""
     argv = servers.gunicorn(APP, worker_class=worker_class, extra=["--config", CONF])
     with servers.running(argv) as server:
-        with connect(server, "/echo") as ws:
-            ws.send("before")
-            assert ws.recv(TIMEOUT) == "before"
-            os.kill(server.pid, signal.SIGTERM)
-            with pytest.raises(ConnectionClosed) as closed:
-                ws.recv(TIMEOUT)
-        assert received_close(closed.value)[0] == 1001
+        assert close_code_at_sigterm(server) == 1001
         assert server.process.wait(timeout=TIMEOUT) == 0
 
 

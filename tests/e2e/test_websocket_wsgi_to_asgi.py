@@ -8,7 +8,6 @@ module-scoped and stopped by PID; every wait is bounded.
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 from collections.abc import Iterator
@@ -19,6 +18,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from tests.e2e import asgi_servers, servers
 from tests.e2e.websocket_clients import (
     TIMEOUT,
+    close_code_at_sigterm,
+    closed_after,
     connect,
     events,
     received_close,
@@ -59,14 +60,8 @@ def test_echo_of_text_binary_fragments_and_ping(server: servers.Server) -> None:
 def test_a_10_mib_message_and_one_over_the_servers_limit(server: servers.Server) -> None:
     """Uvicorn's and Hypercorn's 16 MiB message limit closes with 1009 (RFC 6455 7.4.1); the app
     sees the WebSocket end."""
-    with connect(server, "/echo") as ws:
-        payload = "é" * (5 * MIB)  # 10 MiB of UTF-8
-        ws.send(payload)
-        assert ws.recv(TIMEOUT) == payload
-        ws.send(b"x" * (16 * MIB + 1))
-        with pytest.raises(ConnectionClosed) as closed:
-            ws.recv(TIMEOUT)
-    assert received_close(closed.value)[0] == 1009
+    payload = "é" * (5 * MIB)  # 10 MiB of UTF-8
+    assert closed_after(server, payload, b"x" * (16 * MIB + 1), echo=True)[0] == 1009
 
 
 def test_close_codes_and_reasons_go_both_ways(server: servers.Server) -> None:
@@ -74,11 +69,7 @@ def test_close_codes_and_reasons_go_both_ways(server: servers.Server) -> None:
     event'); the client's reaches the app where the server passes it on: Uvicorn does; Hypercorn
     reports a client's close as 1006 ("code = CloseReason.ABNORMAL_CLOSURE"), which bridge
     passes on as a dropped connection (the app reads EOF; simple-websocket says 1005)."""
-    with connect(server, "/echo") as ws:
-        ws.send("close 4001 app says bye")
-        with pytest.raises(ConnectionClosed) as closed:
-            ws.recv(TIMEOUT)
-    assert received_close(closed.value) == (4001, "app says bye")
+    assert closed_after(server, "close 4001 app says bye") == (4001, "app says bye")
     before = len(events(server))
     with connect(server, "/echo") as ws:
         ws.close(4002, "client says bye")
@@ -132,13 +123,7 @@ def test_uvicorn_shutdown_with_an_open_websocket() -> None:
     ends, and Uvicorn exits by itself (no SIGKILL). Hypercorn is left out, as in the HTTP
     shutdown tests: it does not stop cleanly here even with a native ASGI app."""
     with servers.running(asgi_servers.command("uvicorn-h11", APP)) as server:
-        with connect(server, "/echo") as ws:
-            ws.send("before")
-            assert ws.recv(TIMEOUT) == "before"
-            os.kill(server.pid, signal.SIGTERM)
-            with pytest.raises(ConnectionClosed) as closed:
-                ws.recv(TIMEOUT)
-        assert received_close(closed.value)[0] == 1012
+        assert close_code_at_sigterm(server) == 1012
         assert server.process.wait(timeout=TIMEOUT) in (0, -signal.SIGTERM)
 
 

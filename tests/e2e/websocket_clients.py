@@ -8,6 +8,8 @@ to an upgrade request. Every socket operation has a timeout.
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 from typing import Any
 
@@ -38,6 +40,36 @@ def received_close(closed: ConnectionClosed) -> tuple[int, str]:
     """Return the code and reason of the close frame the client received (it must have one)."""
     assert closed.rcvd is not None, f"no close frame received: {closed!r}"
     return closed.rcvd.code, closed.rcvd.reason
+
+
+def closed_after(
+    server: servers.Server, *messages: str | bytes, echo: bool = False
+) -> tuple[int, str]:
+    """Send ``messages`` on a new WebSocket (checking each echo if ``echo``), then wait for the
+    server's close frame; return its code and reason."""
+    with connect(server, "/echo") as ws:
+        for number, message in enumerate(messages):
+            ws.send(message)
+            if echo and number < len(messages) - 1:
+                assert ws.recv(TIMEOUT) == message
+        try:
+            ws.recv(TIMEOUT)
+        except ConnectionClosed as closed:
+            return received_close(closed)
+    raise AssertionError("the server did not close the WebSocket")
+
+
+def close_code_at_sigterm(server: servers.Server, path: str = "/echo") -> int:
+    """Open a WebSocket, echo once, SIGTERM the server; return the close code the client got."""
+    with connect(server, path) as ws:
+        ws.send("before")
+        assert ws.recv(TIMEOUT) == "before"
+        os.kill(server.pid, signal.SIGTERM)
+        try:
+            ws.recv(TIMEOUT)
+        except ConnectionClosed as closed:
+            return received_close(closed)[0]
+    raise AssertionError("the WebSocket stayed open after SIGTERM")
 
 
 def events(server: servers.Server) -> list[list[Any]]:
