@@ -21,6 +21,8 @@ import bridge
 from tests.translate.helpers import make_environ
 
 TIMEOUT = 10.0
+# After each test: no loop thread, app task or request thread of AsgiToWsgi left behind.
+pytestmark = pytest.mark.usefixtures("no_asgi_to_wsgi_leaks")
 KEY = "dGhlIHNhbXBsZSBub25jZQ=="
 UPGRADE = {
     "HTTP_HOST": "example.com",
@@ -91,11 +93,12 @@ class Session:
 
 
 @pytest.fixture
-def adapter_of() -> Iterator[Callable[..., bridge.AsgiToWsgi]]:
+def adapter_of(backend: str) -> Iterator[Callable[..., bridge.AsgiToWsgi]]:
+    """Adapters on each private-loop backend (asyncio, uvloop, trio), closed after the test."""
     made: list[bridge.AsgiToWsgi] = []
 
     def make(app: App, **options: Any) -> bridge.AsgiToWsgi:
-        made.append(bridge.AsgiToWsgi(app, lifespan="off", backend="asyncio", **options))
+        made.append(bridge.AsgiToWsgi(app, lifespan="off", backend=backend, **options))
         return made[-1]
 
     yield make
