@@ -18,6 +18,7 @@ from wsproto.connection import Connection, ConnectionType
 from wsproto.events import CloseConnection, TextMessage
 
 import bridge
+from bridge._private_loop import REGISTRY
 from tests.translate.helpers import make_environ
 
 TIMEOUT = 10.0
@@ -312,3 +313,23 @@ def test_refusal_warns_once_per_adapter(
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
     assert "does not hand the connection's socket to the app" in warnings[0].getMessage()
+
+
+def test_a_loop_that_stops_under_an_open_websocket_ends_the_connection(
+    adapter_of: Callable[..., bridge.AsgiToWsgi],
+) -> None:
+    """After the 101 nothing but the connection's end can answer: a private loop that stops
+    under an open WebSocket cancels its task, which hands the socket back, and the WSGI request
+    ends with the connection (the client reads EOF)."""
+    accepted = threading.Event()
+
+    async def after(receive: Any, send: Any) -> None:
+        accepted.set()
+        await anyio.sleep_forever()
+
+    session = Session(adapter_of(scripted({"type": "websocket.accept"}, then=after)))
+    session.accepted()
+    assert accepted.wait(TIMEOUT)
+    (loop,) = REGISTRY.running()
+    loop.stop()
+    assert session.answer() == "101 Switching Protocols"

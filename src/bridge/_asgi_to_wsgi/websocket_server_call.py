@@ -87,7 +87,7 @@ class WebSocketServerCall:
         try:
             item = self._start(cast("socket.socket", sock))
             if type(item) is Accepted:
-                item = self._wait(None)
+                self._wait_for_the_end()
         except ClientError as exc:
             return self._fail(start_response, exc)
         except Exception as exc:
@@ -104,6 +104,14 @@ class WebSocketServerCall:
             cast("socket.socket", sock).shutdown(socket.SHUT_RDWR)
         start_response("101 Switching Protocols", [])
         return []
+
+    def _wait_for_the_end(self) -> None:
+        """Wait, unbounded, until the open WebSocket is over (the 101 is on the wire: whatever
+        ends the wait, the request can only end by closing the connection)."""
+        item = self._wait(None)
+        if type(item) is Failed:
+            target = _target(self._environ)
+            _logger.error("the WebSocket %s ended abnormally", target, exc_info=item.error)
 
     def _start(self, sock: socket.socket) -> Item:
         """Check the handshake, start the app's task, return its first answer."""
