@@ -282,3 +282,41 @@ async def test_the_app_bytes_message_is_relayed() -> None:
     client = Client()
     await serve(socket_app(script), client)
     assert client.sent[1] == {"type": "websocket.send", "bytes": b"raw", "text": None}
+
+
+async def test_a_failing_receive_ends_the_websocket_and_is_raised() -> None:
+    """A server whose ``receive()`` fails mid-WebSocket: the app's socket is shut (it reads
+    EOF), and the server's error reaches the server, not swallowed in a task group."""
+    seen: list[Any] = []
+
+    def script(sock: socket.socket, ws: WSConnection) -> None:
+        sock.sendall(ws.send(AcceptConnection()))
+        seen.append(sock.recv(10))
+
+    client = Client()
+
+    async def broken() -> dict[str, Any]:
+        raise RuntimeError("receive broke")
+
+    client.receive = broken  # type: ignore[method-assign]
+    client.incoming = []
+    with pytest.raises(RuntimeError, match="receive broke"):
+        await bridge.WsgiToAsgi(socket_app(script))(
+            ws_scope(),
+            _first_connect(broken),
+            client.send,  # type: ignore[arg-type]
+        )
+    assert seen == [b""]
+
+
+def _first_connect(then: Callable[[], Any]) -> Callable[[], Any]:
+    """A ``receive`` that gives ``websocket.connect`` once, then calls ``then``."""
+    calls = []
+
+    async def receive() -> dict[str, Any]:
+        calls.append(1)
+        if len(calls) == 1:
+            return {"type": "websocket.connect"}
+        return await then()  # type: ignore[no-any-return]
+
+    return receive

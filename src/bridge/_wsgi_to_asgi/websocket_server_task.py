@@ -224,6 +224,14 @@ class WebSocketServerTask:
     # --- the client's side ----------------------------------------------------------------------
 
     async def _relay_to_app(self, wire: Wire, peer: Peer) -> None:
+        """Relay the client's messages and disconnect to the app; keep any server failure."""
+        try:
+            await self._read_client(wire, peer)
+        except Exception as exc:  # the server's receive() failed: end the WebSocket as failed
+            self._failure = self._failure or exc
+            wire.shutdown()
+
+    async def _read_client(self, wire: Wire, peer: Peer) -> None:
         while True:
             message = await self._receive()
             if message["type"] == "websocket.receive":
