@@ -179,7 +179,8 @@ class WebSocketAppTask:
                     await wire.send_if_open(peer.take_outgoing())
                     self._ended(item)
                     return
-                with contextlib.suppress(anyio.BrokenResourceError):  # the app is gone
+                # Dropped when the app is gone, or told already that the WebSocket is over.
+                with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
                     await inbox.send(item)
             await wire.send_if_open(peer.take_outgoing())
             data = await wire.recv()
