@@ -47,14 +47,17 @@ def command(kind: str, app: str = APP) -> list[str]:
 
 @pytest.fixture(scope="module", params=["gunicorn-sync", "gunicorn-gthread", "werkzeug"])
 def server(request: pytest.FixtureRequest) -> Iterator[servers.Server]:
+    """One server per kind for the module; afterwards, no bridge task failed unnoticed."""
     with servers.running(command(request.param)) as running:
         yield running
+    assert "unexpected error in a bridge task" not in running.log()
 
 
 @pytest.fixture(scope="module")
 def gthread() -> Iterator[servers.Server]:
     with servers.running(command("gunicorn-gthread")) as running:
         yield running
+    assert "unexpected error in a bridge task" not in running.log()
 
 
 def test_echo_of_text_binary_fragments_and_ping(server: servers.Server) -> None:

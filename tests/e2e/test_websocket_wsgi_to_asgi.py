@@ -31,16 +31,23 @@ MIB = 1024 * 1024
 KINDS = ["uvicorn-h11", "hypercorn-asyncio", "hypercorn-trio"]
 
 
+#: What Uvicorn and Hypercorn log when an ASGI app raises: bridge must never, in these tests.
+SERVER_SAW_AN_ERROR = ("Exception in ASGI application", "Error in ASGI Framework")
+
+
 @pytest.fixture(scope="module", params=KINDS)
 def server(request: pytest.FixtureRequest) -> Iterator[servers.Server]:
+    """One server per kind for the module; afterwards, bridge raised nothing to the server."""
     with servers.running(asgi_servers.command(request.param, APP)) as running:
         yield running
+    assert not any(line in running.log() for line in SERVER_SAW_AN_ERROR), running.log()
 
 
 @pytest.fixture(scope="module")
 def uvicorn() -> Iterator[servers.Server]:
     with servers.running(asgi_servers.command("uvicorn-h11", APP)) as running:
         yield running
+    assert not any(line in running.log() for line in SERVER_SAW_AN_ERROR), running.log()
 
 
 def test_echo_of_text_binary_fragments_and_ping(server: servers.Server) -> None:
