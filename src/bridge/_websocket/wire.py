@@ -59,19 +59,25 @@ class Wire:
         """
         if not data:
             return
-        async with self._lock:
+        lock = self._lock
+        if lock.locked():
+            await lock.acquire()
+        else:
+            lock.acquire_nowait()  # the common case costs no trip through the loop
+        try:
             if self.broken:
                 raise BrokenPipeError("the connection is already broken")
             view = memoryview(data)
-            try:
-                while view:
-                    try:
-                        view = view[self._sock.send(view) :]
-                    except (BlockingIOError, ssl.SSLWantWriteError):
-                        await anyio.wait_writable(self._sock)
-            except OSError:
-                self.broken = True
-                raise
+            while view:
+                try:
+                    view = view[self._sock.send(view) :]
+                except (BlockingIOError, ssl.SSLWantWriteError):
+                    await anyio.wait_writable(self._sock)
+        except OSError:
+            self.broken = True
+            raise
+        finally:
+            lock.release()
 
     async def send_if_open(self, data: bytes | bytearray) -> None:
         """Send ``data`` unless the wire is broken; a peer that is gone is not an error here."""
