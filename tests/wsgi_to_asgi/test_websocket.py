@@ -249,9 +249,7 @@ async def test_a_request_bridge_cannot_translate_is_a_400() -> None:
 async def test_without_the_denial_extension_a_refusal_is_a_close() -> None:
     """ASGI: a close before accept makes the server answer 403."""
     client = Client()
-    await serve(
-        bridge.WsgiToAsgi(lambda e, s: []), client, ws_scope(denial=False), runner="greenlet"
-    )
+    await serve(lambda e, s: [], client, ws_scope(denial=False), runner="greenlet")
     assert client.sent == [{"type": "websocket.close", "code": 1000, "reason": ""}]
 
 
