@@ -32,7 +32,8 @@ from tests.e2e.websocket_clients import (
 
 APP = "websocket_apps:asgi_on_wsgi"
 MIB = 1024 * 1024
-CONF = str(Path(__file__).parent / "apps" / "websocket_gunicorn_conf.py")
+#: The SIGTERM hook the WebSockets page shows, as the page shows it.
+CONF = str(servers.REPO_ROOT / "docs" / "snippets" / "websocket_gunicorn.conf.py")
 
 
 def command(kind: str, app: str = APP) -> list[str]:
