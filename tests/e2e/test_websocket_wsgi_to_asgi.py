@@ -124,6 +124,19 @@ def test_100_clients_vanishing_mid_message_leak_nothing(uvicorn: servers.Server)
     assert servers.wait_for(lambda: servers.fd_count(uvicorn.pid) <= fds), readings
 
 
+def test_uvicorn_with_its_wsproto_implementation() -> None:
+    """Uvicorn's other WebSocket implementation (``--ws wsproto``): the echo, and the close codes
+    both ways."""
+    with servers.running(servers.uvicorn(APP, extra=["--ws", "wsproto"])) as server:
+        with connect(server, "/echo", subprotocols=["chat"]) as ws:
+            assert ws.subprotocol == "chat"
+            ws.send("over wsproto")
+            assert ws.recv(TIMEOUT) == "over wsproto"
+            ws.close(4003, "client done")
+        assert closed_after(server, "close 4001 app says bye") == (4001, "app says bye")
+        assert servers.wait_for(lambda: [4003, "client done"] in events(server))
+
+
 def test_uvicorn_shutdown_with_an_open_websocket() -> None:
     """Uvicorn closes open WebSockets with 1012 at shutdown and sends the app
     ``websocket.disconnect``; bridge relays it to the app as a close frame, the app's thread
