@@ -9,6 +9,9 @@ What it uses, so the demo shows each working in Gunicorn sync workers through ``
 - a server-sent events stream (``/events``);
 - a home page for browsers (``home.py``), and the interactive docs at ``/docs`` with Swagger UI's
   files served by the app itself (``fastapi-offline``), so every page works offline.
+- a WebSocket (``/ws/notes``): each text message becomes a note, answered with the stored note
+  (through ``AsgiToWsgi`` on Gunicorn this needs ``pip install 'wsgi-asgi-bridge[websockets]'``,
+  and each open WebSocket holds a worker: see the WebSockets page of the docs).
 
 The store's file is ``$NOTES_DB`` (default: ``notes.sqlite3`` in the system's temporary directory),
 so every worker process sees the same notes.
@@ -30,7 +33,15 @@ from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import BackgroundTasks, FastAPI, HTTPException, Query, Request
+from fastapi import (
+    BackgroundTasks,
+    FastAPI,
+    HTTPException,
+    Query,
+    Request,
+    WebSocket,
+    WebSocketDisconnect,
+)
 from fastapi.responses import HTMLResponse, StreamingResponse
 from fastapi_offline import FastAPIOffline
 from home import render_home
@@ -175,3 +186,17 @@ async def events(
                 await asyncio.sleep(interval)
 
     return StreamingResponse(stream(), media_type="text/event-stream")
+
+
+@app.websocket("/ws/notes")
+async def notes_socket(websocket: WebSocket) -> None:
+    """Each text message becomes a note; the answer is the stored note, as JSON."""
+    store: NoteStore = websocket.state.store
+    await websocket.accept()
+    try:
+        while True:
+            text = await websocket.receive_text()
+            note = await anyio.to_thread.run_sync(store.add, text)
+            await websocket.send_json(asdict(note))
+    except WebSocketDisconnect:
+        return

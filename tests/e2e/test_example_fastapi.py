@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from websockets.sync.client import connect as ws_connect
 
 from tests.e2e import servers
 from tests.e2e.asgi_to_wsgi_support import CLIENT_TIMEOUT, abandoned_task_lines
@@ -85,6 +86,17 @@ def test_events_stream(notes: servers.Server) -> None:
         assert response.headers["content-type"].startswith("text/event-stream")
         data = [line[6:] for line in response.iter_lines() if line.startswith("data: ")]
     assert [json.loads(item)["tick"] for item in data] == [0, 1, 2]
+
+
+def test_notes_over_a_websocket(notes: servers.Server) -> None:
+    """The example's WebSocket route through AsgiToWsgi on Gunicorn sync workers: each text
+    message is stored and answered with the note, which the HTTP routes then see."""
+    with ws_connect(f"ws://127.0.0.1:{notes.port}/ws/notes", open_timeout=CLIENT_TIMEOUT) as ws:
+        ws.send("sent over a websocket")
+        note = json.loads(ws.recv(CLIENT_TIMEOUT))
+    assert note["text"] == "sent over a websocket"
+    stored = httpx.get(url(notes, f"/notes/{note['id']}"), timeout=CLIENT_TIMEOUT).json()
+    assert stored["text"] == "sent over a websocket"
 
 
 def test_graceful_stop_closes_the_store_in_every_worker(tmp_path: Path) -> None:

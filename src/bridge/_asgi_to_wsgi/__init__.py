@@ -15,6 +15,9 @@ module             what it holds
 ``handoff``        one request's typed items and byte counts between the two halves
 ``app_task``       :class:`~.app_task.AppTask`: one request's half facing the ASGI app, a task
                    on the private loop (``receive`` and ``send``)
+``websocket_*``    a WebSocket's two halves and their hand-off: the server call waits on the
+                   server's thread while the app task owns the socket the server handed over
+                   (see :mod:`.websocket_server_call`)
 =================  ==========================================================================
 
 Theory of operation

@@ -10,6 +10,7 @@ loop (see the package docstring for the theory of operation).
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable
 from types import TracebackType
@@ -21,12 +22,17 @@ from asgiref.typing import ASGI3Application
 from .._errors import ServerError
 from .._interfaces import asgi_app_of
 from .._private_loop import BACKENDS, REGISTRY, resolve_backend
+from .._translate.websocket import is_websocket_request
+from .._websocket import Refusals
 from .lifespan import LifespanMode
 from .options import LoopThreadMode, Options, check_choice, check_seconds, check_size
 from .runtime import Runtime
 from .server_call import ServerCall
+from .websocket_server_call import WebSocketServerCall
 
 __all__ = ["AsgiToWsgi"]
+
+_logger = logging.getLogger("bridge.asgi")
 
 
 class AsgiToWsgi:
@@ -133,6 +139,9 @@ class AsgiToWsgi:
             or (runtime.loop.inline and environ.get("wsgi.multithread", True))
         ):
             runtime = self._runtime(raise_failure=False, environ=environ)
+        if "HTTP_UPGRADE" in environ and is_websocket_request(environ):
+            websocket = WebSocketServerCall(runtime, environ, self._slot.refusals)
+            return websocket.respond(start_response)
         return ServerCall(runtime, environ).respond(start_response)
 
     def startup(self) -> None:
@@ -189,8 +198,10 @@ class AsgiToWsgi:
 class _Slot:
     """The one mutable part of an AsgiToWsgi: its runtime in the current process."""
 
-    __slots__ = ("closed_pid", "runtime")
+    __slots__ = ("closed_pid", "refusals", "runtime")
 
     def __init__(self) -> None:
         self.runtime: Runtime | None = None
         self.closed_pid: int | None = None
+        #: Refused WebSockets: the first is logged as a WARNING.
+        self.refusals = Refusals(_logger)

@@ -48,6 +48,8 @@ class Runtime:
         self.closing = False
         #: Loop side: the app tasks still running.
         self.tasks: set[RunningTask] = set()
+        #: Loop side: the open WebSockets (also in ``tasks``), told to close when close() begins.
+        self.sessions: set[RunningTask] = set()
         self._warned: set[str] = set()
         self._drained: concurrent.futures.Future[None] | None = None
         self._lock = threading.Lock()
@@ -79,7 +81,15 @@ class Runtime:
                 self.ready = not self.closed
 
     def close(self) -> None:
-        """Wait for running requests, run lifespan shutdown, release the loop; idempotent."""
+        """Wait for running requests, run lifespan shutdown, release the loop; idempotent.
+
+        Called on the loop itself (a signal handler of a Gunicorn sync worker whose thread runs
+        the loop inline), it cannot wait: it refuses new requests and closes the open
+        WebSockets, and the process's exit hook does the rest.
+        """
+        if self.loop.in_loop():
+            self.loop.call_soon_waking(self._going_away)  # a signal handler interrupted the loop
+            return
         with self._lock:
             if self.closed:
                 return
@@ -132,9 +142,15 @@ class Runtime:
                 _logger.error("requests still running after being cancelled at close()")
 
     def _watch_drain(self, drained: concurrent.futures.Future[None]) -> None:
-        self.closing = True
+        self._going_away()
         self._drained = drained
         self._check_drained()
+
+    def _going_away(self) -> None:
+        """Refuse new requests and close the open WebSockets (loop side)."""
+        self.closing = True
+        for session in list(self.sessions):
+            session.cancel()
 
     def _check_drained(self) -> None:
         if self._drained is not None and not self.tasks and not self._drained.done():

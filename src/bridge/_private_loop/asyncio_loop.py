@@ -134,6 +134,10 @@ class AsyncioLoop(LoopThread):
     def _request_stop(self) -> None:
         self._loop.stop()
 
+    def in_loop(self) -> bool:
+        """Whether the caller runs on the loop: its thread, or a turn of it run inline."""
+        return self.runner == threading.get_ident() or super().in_loop()
+
     # --- scheduling ----------------------------------------------------------------------------
 
     def call_soon(self, callback: Callable[[Unpack[_Ts]], object], *args: *_Ts) -> None:
@@ -147,6 +151,13 @@ class AsyncioLoop(LoopThread):
             self._loop.call_soon(callback, *args)
         else:
             self._loop.call_soon_threadsafe(callback, *args)
+
+    def call_soon_waking(self, callback: Callable[[], object]) -> None:
+        """Schedule ``callback()`` and wake the loop from its selector, whoever runs it.
+
+        :raises RuntimeError: the loop has stopped.
+        """
+        self._loop.call_soon_threadsafe(callback)
 
     def call_now(self, callback: Callable[[], object]) -> None:
         """Call ``callback()`` at once if this thread may run the inline loop now, else schedule

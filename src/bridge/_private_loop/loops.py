@@ -129,6 +129,14 @@ class LoopThread:
         """
         raise NotImplementedError
 
+    def call_soon_waking(self, callback: Callable[[], object]) -> None:
+        """Schedule ``callback()`` and wake the loop even if it waits in its selector (from a
+        signal handler that interrupted the loop's own thread, say).
+
+        :raises RuntimeError: the loop has stopped.
+        """
+        self.call_soon(callback)
+
     def call_now(self, callback: Callable[[], object]) -> None:
         """Schedule ``callback()`` on the loop (a loop that callers run may call it at once).
 
@@ -168,6 +176,10 @@ class LoopThread:
 
     def promote(self) -> None:
         """Run the loop in a thread of its own from now on; it does already."""
+
+    def in_loop(self) -> bool:
+        """Whether the caller runs on the loop (its thread), where it must not wait for it."""
+        return threading.current_thread() is self._thread
 
     # Waiting for the loop, from a thread that does not run it.
 

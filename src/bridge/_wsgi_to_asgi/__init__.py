@@ -10,6 +10,8 @@ module             what it holds
 ``app_call``       :class:`AppCall`: one request's half facing the WSGI app, a call in a worker
                    thread or greenlet (the app, ``start_response``, ``write``, the iterable)
 ``wsgi_io``        the file objects the app sees: ``wsgi.input`` and ``wsgi.file_wrapper``
+``websocket_*``    a WebSocket's two halves: the app call gives the app one end of a socket
+                   pair, the server task relays the other end (see :mod:`.websocket_server_task`)
 =================  ==========================================================================
 
 Theory of operation

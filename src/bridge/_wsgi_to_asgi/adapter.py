@@ -2,8 +2,9 @@
 
 :class:`WsgiToAsgi` holds the options and the runner, and dispatches each ASGI connection by
 scope type: ``http`` to a short-lived :class:`~.server_task.ServerTask` (which runs an
-:class:`~.app_call.AppCall` through the runner), ``lifespan`` and ``websocket`` to small answers
-here. See the package docstring (:mod:`bridge._wsgi_to_asgi`) for the theory of operation.
+:class:`~.app_call.AppCall` through the runner), ``websocket`` to a
+:class:`~.websocket_server_task.WebSocketServerTask`, ``lifespan`` to a small answer here. See
+the package docstring (:mod:`bridge._wsgi_to_asgi`) for the theory of operation.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from typing import TYPE_CHECKING, Literal
 from .._errors import ServerError
 from .._interfaces import WsgiApp, wsgi_app_of
 from .._runners import Runner, ThreadRunner
+from .._websocket import Refusals
 from .server_task import ServerTask, Settings
+from .websocket_server_task import WebSocketServerTask
 
 if TYPE_CHECKING:
     from wsgiref.types import WSGIApplication
@@ -111,6 +114,7 @@ class WsgiToAsgi:
         self._warned: set[str] = set()
         self._warned_lock = threading.Lock()
         self._runner = _make_runner(runner, max_threads)
+        self._refusals = Refusals(_logger)  # refused WebSockets: the first is a WARNING
         self._settings = Settings(
             app=app,
             runner=self._runner,
@@ -129,7 +133,7 @@ class WsgiToAsgi:
     async def __call__(
         self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
     ) -> None:
-        """Serve one ASGI connection: ``http`` runs the app, ``lifespan`` and ``websocket`` are
+        """Serve one ASGI connection: ``http`` and ``websocket`` run the app, ``lifespan`` is
         answered, anything else is refused.
 
         :raises ServerError: the scope type is not ``http``, ``websocket`` or ``lifespan``.
@@ -140,7 +144,16 @@ class WsgiToAsgi:
         elif scope["type"] == "lifespan":
             await _answer_lifespan(receive, send, self._runner, self._shutdown_timeout)
         elif scope["type"] == "websocket":
-            await _refuse_websocket(receive, send)
+            settings = self._settings
+            await WebSocketServerTask(
+                settings.app,
+                settings.runner,
+                settings.duplicate_header_limit,
+                self._refusals,
+                scope,
+                receive,
+                send,
+            ).serve()
         else:
             kind = scope["type"]
             raise ServerError(f"expected an 'http', 'websocket' or 'lifespan' scope, got {kind!r}")
@@ -184,10 +197,3 @@ async def _answer_lifespan(
                 )
             await send({"type": "lifespan.shutdown.complete"})
             return
-
-
-async def _refuse_websocket(receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
-    """Close a websocket before accepting it, which the server answers with 403."""
-    message = await receive()
-    if message["type"] == "websocket.connect":
-        await send({"type": "websocket.close", "code": 1000, "reason": ""})

@@ -129,6 +129,10 @@ app = ErrorReporter(WsgiToAsgi(_plain, max_request_body_size=BODY_LIMIT))
 
 #: Two adapters side by side (``/a/...`` and ``/b/...``): per-instance behaviour.
 two_adapters = PathDispatch({"a": WsgiToAsgi(_plain), "b": WsgiToAsgi(_plain)})
+#: The same with the greenlet runner, which cannot carry WebSockets (each adapter refuses them).
+two_greenlet_adapters = PathDispatch(
+    {"a": WsgiToAsgi(_plain, runner="greenlet"), "b": WsgiToAsgi(_plain, runner="greenlet")}
+)
 
 
 def single_process() -> WsgiToAsgi:
