@@ -25,19 +25,23 @@ Messages leave in one of two ways:
   worker blocks only while the outbox window is full.
 
 A disconnect or a cancellation reaches the worker as :attr:`AppCall.stopped`, set on the
-loop by :meth:`AppCall.stop`, which also stops the outbox if there is one. The worker may
+loop by :meth:`AppCall.stop`, which also stops the outbox if there is one, and cancels the
+coroutines the app runs on the loop through asgiref's ``async_to_sync`` (:attr:`coroutines`):
+the app sees ``asyncio.CancelledError`` there, and a call that ends with it after a stop ends
+as :class:`~bridge.ClientDisconnected`. The worker may
 make the outbox just after that: ``start_streaming``, which it schedules right after, then
 stops it on the loop, so the worker never waits for room that no sender will make.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, NamedTuple, cast
 
 from .._errors import ApplicationError, ClientDisconnected
-from .._runners import Link, Outbox
+from .._runners import Coroutines, Link, Outbox
 from .._translate import response_has_body, response_start
 from .wsgi_io import FileWrapper, regular_file, still_named
 
@@ -76,12 +80,14 @@ class AppCall:
     :param pathsend: whether the server supports ``http.response.pathsend``.
     :param start_streaming: called on the loop by the first flush.
     :param warn_dropped: told which hop-by-hop header names were dropped.
+    :param coroutine_started: called on the loop when the app's first ``async_to_sync``
+        coroutine starts there (the loop side then watches for a disconnect).
     """
 
     __slots__ = (
         "_content_length", "_ended", "_has_body", "_headers", "_headers_sent", "_last_body",
         "_method", "_pathsend", "_remaining", "_start_streaming", "_status", "_warn_dropped",
-        "_window", "link", "outbox", "pending", "stopped",
+        "_window", "coroutines", "link", "outbox", "pending", "stopped",
     )  # fmt: skip
 
     def __init__(
@@ -92,6 +98,7 @@ class AppCall:
         pathsend: bool,
         start_streaming: Callable[[], object],
         warn_dropped: Callable[[Iterable[str]], None],
+        coroutine_started: Callable[[], object],
     ) -> None:
         self._window = window
         self._method = method
@@ -115,6 +122,8 @@ class AppCall:
         self.outbox: Outbox[ASGISendEvent] | None = None
         #: Set on the loop by :meth:`stop`; the worker reads it between chunks.
         self.stopped = False
+        #: The tasks of the app's ``async_to_sync`` coroutines on the loop (asgiref's record).
+        self.coroutines = Coroutines(coroutine_started)
 
     def stop(self) -> None:
         """Stop producing (loop side): the client is gone or the request is being cancelled.
@@ -123,6 +132,7 @@ class AppCall:
         ``start_streaming``, which the worker schedules right after making it.
         """
         self.stopped = True
+        self.coroutines.cancel()
         if self.outbox is not None:
             self.outbox.stop()
 
@@ -133,10 +143,26 @@ class AppCall:
         request would be a reference cycle left to the cyclic garbage collector.
         """
         self._start_streaming = self._warn_dropped = _ignore
+        self.coroutines.release()
 
     def run(self, app: WSGIApplication, environ: WSGIEnvironment, link: Link) -> None:
-        """Call the app, pull its iterable and close it, all in this one thread."""
+        """Call the app, pull its iterable and close it, all in this one thread.
+
+        :raises ClientDisconnected: the app let the ``CancelledError`` of a coroutine that
+            :meth:`stop` cancelled through (the client is gone, or the request cancelled).
+        """
         self.link = link
+        link.host_async_to_sync(self.coroutines)
+        try:
+            self._run(app, environ)
+        except asyncio.CancelledError as exc:
+            if not self.stopped:
+                raise
+            raise ClientDisconnected(
+                "the client disconnected; the app's coroutines on the loop were cancelled"
+            ) from exc
+
+    def _run(self, app: WSGIApplication, environ: WSGIEnvironment) -> None:
         iterable = app(environ, self.start_response)
         by_path: _ByPath | None = None
         try:

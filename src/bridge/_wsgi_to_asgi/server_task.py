@@ -122,6 +122,7 @@ class ServerTask:
             pathsend=_PATHSEND in (scope.get("extensions") or {}),
             start_streaming=self._start_streaming,
             warn_dropped=settings.warn_dropped,
+            coroutine_started=self._start_pump,
         )
 
     async def respond(self) -> None:
