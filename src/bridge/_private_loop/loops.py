@@ -135,6 +135,11 @@ class LoopThread:
     def _request_stop(self) -> None:
         self._loop.stop()
 
+    @property
+    def asyncio_loop(self) -> asyncio.AbstractEventLoop | None:
+        """The asyncio (or uvloop) loop this thread runs, once started; ``None`` on trio."""
+        return getattr(self, "_loop", None)
+
     def call_soon(self, callback: Callable[[Unpack[_Ts]], object], *args: *_Ts) -> None:
         """Schedule ``callback(*args)`` on the loop from any thread.
 
