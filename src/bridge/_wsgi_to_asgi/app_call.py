@@ -38,18 +38,24 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import TYPE_CHECKING, NamedTuple, cast
 
 from .._errors import ApplicationError, ClientDisconnected
 from .._runners import Coroutines, Link, Outbox
-from .._translate import response_has_body, response_start
+from .._translate import early_hint_links, response_has_body, response_start
 from .wsgi_io import FileWrapper, regular_file, still_named
 
 if TYPE_CHECKING:
     from wsgiref.types import WSGIApplication, WSGIEnvironment
 
     from _typeshed import OptExcInfo
-    from asgiref.typing import ASGISendEvent, HTTPResponseBodyEvent, HTTPResponsePathsendEvent
+    from asgiref.typing import (
+        ASGISendCallable,
+        ASGISendEvent,
+        HTTPResponseBodyEvent,
+        HTTPResponsePathsendEvent,
+    )
 
     from .._types import AsgiHeaders
 
@@ -67,6 +73,11 @@ class _ByPath(NamedTuple):
     fd: int
 
 
+async def _send(send: ASGISendCallable, message: ASGISendEvent) -> None:
+    """Send ``message`` (on the loop, through ``link.call``)."""
+    await send(message)
+
+
 def _ignore(*args: object) -> None:
     """What a released response calls instead of the loop side (see :meth:`release`)."""
 
@@ -82,12 +93,14 @@ class AppCall:
     :param warn_dropped: told which hop-by-hop header names were dropped.
     :param coroutine_started: called on the loop when the app's first ``async_to_sync``
         coroutine starts there (the loop side then watches for a disconnect).
+    :param hint_send: the server's ``send``, if it takes ``http.response.early_hint``
+        messages (:meth:`early_hints` sends through it), else ``None``.
     """
 
     __slots__ = (
-        "_content_length", "_ended", "_has_body", "_headers", "_headers_sent", "_last_body",
-        "_method", "_pathsend", "_remaining", "_start_streaming", "_status", "_warn_dropped",
-        "_window", "coroutines", "link", "outbox", "pending", "stopped",
+        "_content_length", "_ended", "_has_body", "_headers", "_headers_sent", "_hint_send",
+        "_last_body", "_method", "_pathsend", "_remaining", "_start_streaming", "_status",
+        "_warn_dropped", "_window", "coroutines", "link", "outbox", "pending", "stopped",
     )  # fmt: skip
 
     def __init__(
@@ -99,8 +112,10 @@ class AppCall:
         start_streaming: Callable[[], object],
         warn_dropped: Callable[[Iterable[str]], None],
         coroutine_started: Callable[[], object],
+        hint_send: ASGISendCallable | None = None,
     ) -> None:
         self._window = window
+        self._hint_send = hint_send
         self._method = method
         self._pathsend = pathsend
         self._start_streaming = start_streaming
@@ -208,6 +223,27 @@ class AppCall:
         self._has_body = response_has_body(code, self._method)
         self._status = code
         return self._write
+
+    def early_hints(self, headers: list[tuple[str, str]]) -> None:
+        """``environ["wsgi.early_hints"]``: send a 103 with the ``Link`` headers now.
+
+        As Gunicorn's, from which the name comes: each call sends one 103 before the response;
+        a call once the response headers went out is ignored, as is one without a ``Link``.
+
+        :raises ApplicationError: ``headers`` is not a list of well-formed pairs.
+        :raises ClientDisconnected: the client is gone.
+        """
+        links = early_hint_links(headers)
+        if self._headers_sent or not links or self._hint_send is None:
+            return
+        if self.stopped:
+            raise ClientDisconnected("the client disconnected; early hints cannot be delivered")
+        assert self.link is not None  # set as the app call starts
+        message = cast("ASGISendEvent", {"type": "http.response.early_hint", "links": links})
+        try:
+            self.link.call(partial(_send, self._hint_send, message))
+        except OSError as exc:
+            raise ClientDisconnected(f"sending early hints failed: {exc}") from exc
 
     def _write(self, data: bytes) -> None:
         """PEP 3333 ``write()``: hand ``data`` to the server before returning."""
