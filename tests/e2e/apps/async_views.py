@@ -4,8 +4,8 @@ One Router: ``/asgi`` is a Starlette app whose lifespan opens a client bound to 
 async HTTP client or database pool is); ``/flask`` a Flask app with ``async def`` views (Flask
 runs them with asgiref's ``async_to_sync``); ``/django`` Django with a sync view that calls
 ``async_to_sync``; ``/recipe`` a Flask app that runs its ``async def`` views through
-``bridge.await_`` instead (the migration guide's recipe). ``/greenlet`` mounts the two Flask
-apps again through the greenlet runner.
+``bridge.await_`` instead (the migration guide's recipe, ``docs/snippets/awaiting_flask.py``).
+``/greenlet`` mounts the two Flask apps again through the greenlet runner.
 
 ``app`` (the router, under an ASGI middleware that sets :data:`TRACE`) is for ASGI servers;
 ``application`` (``router.wsgi``, under a WSGI middleware that does the same) for WSGI servers.
@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import AsyncIterator, Callable, Iterable
+import runpy
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import django
@@ -121,14 +123,9 @@ async def flask_slow() -> str:
 
 # --- /recipe: async def views through bridge.await_ (every runner, trio too) --------------------
 
-
-class AwaitingFlask(Flask):
-    """Flask that runs ``async def`` views with ``bridge.await_`` instead of asgiref."""
-
-    def async_to_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        return lambda *args, **kwargs: bridge.await_(func(*args, **kwargs))
-
-
+# The migration guide's recipe, run from the page's own file.
+RECIPE = Path(__file__).resolve().parents[3] / "docs" / "snippets" / "awaiting_flask.py"
+AwaitingFlask: type[Flask] = runpy.run_path(str(RECIPE))["AwaitingFlask"]
 recipe_app = AwaitingFlask("async_views_recipe")
 
 
