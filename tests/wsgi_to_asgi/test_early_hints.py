@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import bridge
-from tests.wsgi_to_asgi.helpers import http_scope, serve
+from tests.wsgi_to_asgi.helpers import Exchange, Message, http_scope, serve
 
 pytestmark = pytest.mark.anyio
 HINTING = {"http.response.early_hint": {}}
@@ -66,3 +66,24 @@ async def test_malformed_hints_are_the_apps_error(runner: str) -> None:
     adapter = bridge.WsgiToAsgi(app, runner=runner)
     with pytest.raises(bridge.ApplicationError, match="control character"):
         await serve(adapter, http_scope(extensions=HINTING))
+
+
+async def test_a_client_gone_while_hinting_is_client_disconnected(runner: str) -> None:
+    """ASGI 2.4: ``send()`` raises ``OSError`` once the client is gone; the app's call raises
+    ``ClientDisconnected`` (an ``OSError``, as Gunicorn's own call would raise)."""
+    raised: list[BaseException] = []
+
+    async def gone(message: Message) -> None:
+        raise ConnectionResetError("the client went away")
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        try:
+            environ["wsgi.early_hints"]([LINK])
+        except OSError as exc:
+            raised.append(exc)
+            raise
+        return []
+
+    exchange = Exchange(on_send=gone)
+    await serve(bridge.WsgiToAsgi(app, runner=runner), http_scope(extensions=HINTING), exchange)
+    assert [type(exc) for exc in raised] == [bridge.ClientDisconnected]

@@ -231,14 +231,13 @@ class AppCall:
         a call once the response headers went out is ignored, as is one without a ``Link``.
 
         :raises ApplicationError: ``headers`` is not a list of well-formed pairs.
-        :raises ClientDisconnected: the client is gone.
+        :raises ClientDisconnected: the server's ``send()`` raised ``OSError``: the client is gone.
         """
         links = early_hint_links(headers)
-        if self._headers_sent or not links or self._hint_send is None:
+        if self._headers_sent or not links:
             return
-        if self.stopped:
-            raise ClientDisconnected("the client disconnected; early hints cannot be delivered")
         assert self.link is not None  # set as the app call starts
+        assert self._hint_send is not None  # the environ offers this method only then
         message = cast("ASGISendEvent", {"type": "http.response.early_hint", "links": links})
         try:
             self.link.call(partial(_send, self._hint_send, message))
