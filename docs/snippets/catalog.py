@@ -37,5 +37,14 @@ def items():
     return {"items": response.json()}
 
 
+@flask_app.get("/items/async")
+async def items_async():
+    # An async view: Flask runs it with asgiref's async_to_sync, which bridge points at that
+    # same loop, so the view awaits the client directly.
+    response = await api.state.client.get("/items")
+    response.raise_for_status()
+    return {"items": response.json()}
+
+
 router = bridge.Router({"/api/v2": api}, fallback=flask_app)
 application = router.wsgi

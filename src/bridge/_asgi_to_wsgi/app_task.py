@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any, cast
 from .._errors import ApplicationError, ClientDisconnected, ServerError
 from .._translate import (
     asgi_headers_to_wsgi,
+    early_hint_headers,
     response_content_length,
     response_has_body,
     status_line,
 )
-from .handoff import READ, READ_AHEAD, Chunk, Failed, Handoff, PathSend, Start
+from .handoff import READ, READ_AHEAD, Chunk, Failed, Handoff, Hint, PathSend, Start
 
 if TYPE_CHECKING:
     from asgiref.typing import ASGIReceiveEvent, ASGISendEvent, HTTPScope
@@ -242,6 +243,8 @@ class AppTask:
             self._send_start(fields)
         elif kind == "http.response.pathsend":
             self._send_path(fields)
+        elif kind == "http.response.early_hint" and kind in (self._scope.get("extensions") or {}):
+            self._send_hint(fields)
         else:
             raise ApplicationError(f"unexpected ASGI message type {kind!r} in an HTTP response")
 
@@ -260,6 +263,16 @@ class AppTask:
         self._declared = response_content_length(headers)
         self._has_body = response_has_body(status, self._scope["method"])
         self._start = Start(line, translated.headers, b"", True)  # handed over by _suspended()
+
+    def _send_hint(self, fields: Mapping[str, Any]) -> None:
+        if self._start is not None or self._started:
+            raise ApplicationError(
+                "'http.response.early_hint' sent after 'http.response.start': a 103 (Early "
+                "Hints) response must come before the final response (RFC 8297)"
+            )
+        headers = early_hint_headers(fields.get("links"))
+        if headers:
+            self._handoff.put(Hint(headers))
 
     def _flush_start(self) -> None:
         if self._start is not None and not self._disconnected:

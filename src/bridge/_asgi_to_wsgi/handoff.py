@@ -16,6 +16,8 @@ item              fields                               put when
 :class:`Chunk`    body, more                           a later ``http.response.body``
 :class:`PathSend` start (or ``None``), open file       ``http.response.pathsend`` (opened
                                                        before ``send()`` returns)
+:class:`Hint`     headers                              ``http.response.early_hint``, before the
+                                                       start (the server's ``wsgi.early_hints``)
 :data:`READ`      -                                    ``receive()`` wants the next body chunk
 :class:`Failed`   error                                the app raised or broke the protocol, or
                                                        the loop stopped first
@@ -41,7 +43,8 @@ if TYPE_CHECKING:
     from .._types import WsgiHeaders
 
 __all__ = [
-    "READ", "READ_AHEAD", "Chunk", "Failed", "Handoff", "Item", "PathSend", "ReadBody", "Start",
+    "READ", "READ_AHEAD", "Chunk", "Failed", "Handoff", "Hint", "Item", "PathSend", "ReadBody",
+    "Start",
 ]  # fmt: skip
 
 #: Request body bytes the WSGI thread reads ahead of the app's ``receive()`` calls.
@@ -84,6 +87,15 @@ class PathSend:
         self.file = file
 
 
+class Hint:
+    """A 103 Early Hints response to send before the final one, through ``wsgi.early_hints``."""
+
+    __slots__ = ("headers",)
+
+    def __init__(self, headers: WsgiHeaders) -> None:
+        self.headers = headers
+
+
 class ReadBody:
     """The app waits for request body bytes: read ``wsgi.input`` ahead (see :data:`READ`)."""
 
@@ -103,7 +115,7 @@ class Failed:
         self.error = error
 
 
-Item = Start | Chunk | PathSend | ReadBody | Failed
+Item = Start | Chunk | PathSend | Hint | ReadBody | Failed
 
 
 class Handoff:

@@ -39,7 +39,7 @@ from .._translate import (
     status_line,
 )
 from .app_task import AppTask
-from .handoff import READ_AHEAD, Failed, Handoff, Item, PathSend, ReadBody, Start
+from .handoff import READ_AHEAD, Failed, Handoff, Hint, Item, PathSend, ReadBody, Start
 from .response_body import CHUNK, ResponseBody
 
 if TYPE_CHECKING:
@@ -51,6 +51,8 @@ __all__ = ["ServerCall"]
 
 _logger = logging.getLogger("bridge.asgi")
 _EXTENSIONS: Mapping[str, dict[object, object]] = {"http.response.pathsend": {}}
+#: With early hints: offered when the WSGI server gives ``wsgi.early_hints`` (Gunicorn 27).
+_HINTING: Mapping[str, dict[object, object]] = {**_EXTENSIONS, "http.response.early_hint": {}}
 
 
 class ServerCall:
@@ -105,7 +107,8 @@ class ServerCall:
             raise LifespanError(str(lifespan.failure)) from lifespan.failure
         environ = self._environ
         self._remaining = remaining = request_body_length(environ)
-        scope = build_scope(environ, extensions=_EXTENSIONS)
+        hinting = callable(environ.get("wsgi.early_hints"))
+        scope = build_scope(environ, extensions=_HINTING if hinting else _EXTENSIONS)
         if lifespan.supported:
             scope["state"] = dict(lifespan.state)
         self._task = task = AppTask(runtime, scope, self._handoff, eof=remaining == 0)
@@ -136,6 +139,8 @@ class ServerCall:
                 waiting.discard(handoff)
             if type(item) is ReadBody:
                 self._read_ahead()
+            elif type(item) is Hint:
+                self._send_hint(item)
             elif type(item) is Failed:
                 raise item.error
             else:
@@ -152,6 +157,13 @@ class ServerCall:
             if type(item) is not ReadBody:
                 return item
             self._read_ahead()
+
+    def _send_hint(self, hint: Hint) -> None:
+        try:
+            self._environ["wsgi.early_hints"](hint.headers)
+        except OSError as exc:
+            self.abandon()
+            raise ClientDisconnected(f"sending early hints failed: {exc}") from exc
 
     def _get_until(self, deadline: float) -> Item:
         try:

@@ -134,6 +134,12 @@ class AsyncioLoop(LoopThread):
     def _request_stop(self) -> None:
         self._loop.stop()
 
+    @property
+    def asyncio_loop(self) -> asyncio.AbstractEventLoop | None:
+        """The loop, while a thread of its own runs it; ``None`` inline (it runs only in the
+        turns of its callers, so other code must not schedule work on it and wait)."""
+        return None if self.inline else self._loop
+
     def in_loop(self) -> bool:
         """Whether the caller runs on the loop: its thread, or a turn of it run inline."""
         return self.runner == threading.get_ident() or super().in_loop()

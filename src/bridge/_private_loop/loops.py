@@ -5,6 +5,7 @@ See the package docstring (:mod:`bridge._private_loop`) for who may call what, f
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import contextlib
 import logging
@@ -121,6 +122,11 @@ class LoopThread:
     def _request_stop(self) -> None:
         """Make :meth:`_serve` return (called on the loop)."""
         raise NotImplementedError
+
+    @property
+    def asyncio_loop(self) -> asyncio.AbstractEventLoop | None:
+        """The asyncio (or uvloop) loop this thread runs, once started; ``None`` on trio."""
+        return None
 
     def call_soon(self, callback: Callable[[Unpack[_Ts]], object], *args: *_Ts) -> None:
         """Schedule ``callback(*args)`` on the loop from any thread.

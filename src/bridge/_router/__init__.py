@@ -41,6 +41,10 @@ Theory of operation
 * **Fallback** (see :mod:`.replay`): a 404 from the matched app is held back and the request
   replayed to ``fallback``, request body included up to ``replay_body_limit`` bytes.
 * **Lifespan** (see :mod:`.lifespan`): fanned out once to each distinct ASGI app.
+* **Async code in WSGI views.** ``router.wsgi`` points asgiref's ``async_to_sync`` in the WSGI
+  thread at the private loop (where that lifespan ran) before it calls a WSGI app, so a Flask
+  ``async def`` view or Django's ``async_to_sync`` shares the ASGI apps' resources, as
+  ``bridge.await_`` does (see :mod:`bridge._runners.asgiref_loop`).
 * **WebSocket** scopes go to ASGI apps only; a WSGI target closes before accepting (403).
 """
 

@@ -22,6 +22,8 @@ from asgiref.typing import (
 
 from .._asgi_to_wsgi import AsgiToWsgi
 from .._errors import BridgeError
+from .._private_loop import REGISTRY
+from .._runners import lend_loop
 from .._translate import error_response, status_line
 from .._wsgi_to_asgi import WsgiToAsgi
 from .lifespan import run_lifespan
@@ -218,6 +220,7 @@ class RouterWsgi:
     ) -> Iterable[bytes]:
         """Call ``mount``'s app natively, or through the shared AsgiToWsgi."""
         if mount.wsgi is not None:
+            _lend_private_loop()
             return mount.wsgi(environ, start_response)
         environ[TARGET_KEY] = mount.asgi
         return self._to_wsgi(environ, start_response)
@@ -252,6 +255,18 @@ class RouterWsgi:
         for nested in self._nested:
             nested.close()
         self._to_wsgi.close()
+
+
+def _lend_private_loop() -> None:
+    """Make asgiref's ``async_to_sync`` in this WSGI thread run on the private loop.
+
+    That is the loop the ASGI apps' lifespan ran on, chosen as ``bridge.await_`` chooses it:
+    the process's one running private loop, if it is an asyncio (or uvloop) one. Otherwise the
+    thread is left as it is, and asgiref keeps its default (a new loop per call).
+    """
+    loops = REGISTRY.running()
+    if len(loops) == 1 and (loop := loops[0].asyncio_loop) is not None:
+        lend_loop(loop)
 
 
 def _wsgi_error(start_response: StartResponse, status: int) -> list[bytes]:

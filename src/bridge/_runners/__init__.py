@@ -17,6 +17,8 @@ module             what it holds
 ``threads``        :class:`ThreadRunner`: each call in a worker thread (the default)
 ``greenlets``      ``GreenletRunner``: each call in a greenlet on the loop thread itself;
                    imported only when used, so ``import bridge`` does not import greenlet
+``asgiref_loop``   :func:`lend_loop` and :class:`Coroutines`: asgiref's ``async_to_sync`` in
+                   sync code runs on the loop bridge chose (the request's, or the private one)
 =================  ==========================================================================
 
 Theory of operation
@@ -49,6 +51,7 @@ channels that callable waits on); :class:`Signal` and the channels' loop-side me
 loop thread; a :class:`Gate` is waited on by its sync side and opened by the loop.
 """
 
+from .asgiref_loop import Coroutines, lend_loop
 from .base import CURRENT_LINK, Link, Runner, Started
 from .channels import Inbox, Outbox
 from .threads import ThreadRunner
@@ -56,6 +59,7 @@ from .wakeups import Gate, Signal, current_asyncio_task, running_on_asyncio
 
 __all__ = [
     "CURRENT_LINK",
+    "Coroutines",
     "Gate",
     "Inbox",
     "Link",
@@ -65,5 +69,6 @@ __all__ = [
     "Started",
     "ThreadRunner",
     "current_asyncio_task",
+    "lend_loop",
     "running_on_asyncio",
 ]

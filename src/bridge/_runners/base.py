@@ -10,6 +10,7 @@ from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
 from typing import Any, Generic, TypeVar
 
+from .asgiref_loop import Coroutines
 from .wakeups import CallGate, Gate
 
 __all__ = ["CURRENT_LINK", "Link", "Runner", "Started", "nothing", "run_linked"]
@@ -43,6 +44,16 @@ class Link(abc.ABC):
         The default waits through :meth:`call`; links of worker threads return a cheaper one.
         """
         return CallGate(self.call)
+
+    def host_async_to_sync(self, coroutines: Coroutines) -> None:
+        """Make asgiref's ``async_to_sync``, called by the sync side, run on this link's loop.
+
+        Called by the sync side before it runs the app (see :mod:`.asgiref_loop`); asgiref
+        records each coroutine's task in ``coroutines``. The default does nothing, which leaves
+        asgiref's own behaviour: a link whose sync side runs on the loop thread (the greenlet
+        runner) cannot block there, and asgiref refuses with its own ``RuntimeError``.
+        """
+        return  # not abstract: the greenlet link keeps this default
 
     def in_own_greenlet(self) -> bool:
         """Whether the caller is this link's sync side running in a greenlet on the loop thread.

@@ -24,6 +24,7 @@ import anyio.from_thread
 import anyio.lowlevel
 import anyio.to_thread
 
+from .asgiref_loop import Coroutines, lend_loop
 from .base import Link, Runner, nothing, run_linked
 from .thread_pool import ThreadPool
 from .wakeups import Gate, ThreadGate, running_on_asyncio
@@ -56,6 +57,9 @@ class _AsyncioLink(Link):
         # The task is nobody's child: no cancel scope reaches it (loop shutdown aside).
         return asyncio.run_coroutine_threadsafe(func(), self._loop).result()
 
+    def host_async_to_sync(self, coroutines: Coroutines) -> None:
+        lend_loop(self._loop, coroutines)
+
 
 class _AnyioLink(Link):
     __slots__ = ("_token",)
@@ -71,6 +75,11 @@ class _AnyioLink(Link):
 
     def call(self, func: Callable[[], Coroutine[Any, Any, _T]]) -> _T:
         return anyio.from_thread.run(_shielded, func, token=self._token)
+
+    def host_async_to_sync(self, coroutines: Coroutines) -> None:
+        # asgiref's coroutines need asyncio: on trio it keeps its default (a loop per call),
+        # not a loop an asyncio request left in this pool thread.
+        lend_loop(None)
 
 
 async def _shielded(func: Callable[[], Coroutine[Any, Any, _T]]) -> _T:

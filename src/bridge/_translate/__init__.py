@@ -12,6 +12,7 @@ module             what it holds
 ``environ``        scope -> environ (:func:`build_environ`): WsgiToAsgi, once per request
 ``scope``          environ -> scope (:func:`build_scope`): AsgiToWsgi, once per request
 ``response``       status lines and response headers, both ways, and bridge's error answers
+``early_hints``    103 Early Hints both ways: ``wsgi.early_hints`` headers <-> ASGI ``links``
 ``grammar``        the HTTP grammar the other three share (tokens, path characters, ports)
 =================  ==========================================================================
 
@@ -82,6 +83,7 @@ writes ``Set-Cookie`` values with a leading space, which h11 refuses. Hop-by-hop
 one warning per name. Status codes are 100 to 599 (RFC 9110 15).
 """
 
+from .early_hints import early_hint_headers, early_hint_links
 from .environ import build_environ
 from .response import (
     HeaderTranslation,
@@ -105,6 +107,8 @@ __all__ = [
     "asgi_headers_to_wsgi",
     "build_environ",
     "build_scope",
+    "early_hint_headers",
+    "early_hint_links",
     "error_response",
     "parse_status",
     "request_body_length",

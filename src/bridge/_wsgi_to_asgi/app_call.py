@@ -25,27 +25,37 @@ Messages leave in one of two ways:
   worker blocks only while the outbox window is full.
 
 A disconnect or a cancellation reaches the worker as :attr:`AppCall.stopped`, set on the
-loop by :meth:`AppCall.stop`, which also stops the outbox if there is one. The worker may
+loop by :meth:`AppCall.stop`, which also stops the outbox if there is one, and cancels the
+coroutines the app runs on the loop through asgiref's ``async_to_sync`` (:attr:`coroutines`):
+the app sees ``asyncio.CancelledError`` there, and a call that ends with it after a stop ends
+as :class:`~bridge.ClientDisconnected`. The worker may
 make the outbox just after that: ``start_streaming``, which it schedules right after, then
 stops it on the loop, so the worker never waits for room that no sender will make.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import TYPE_CHECKING, NamedTuple, cast
 
 from .._errors import ApplicationError, ClientDisconnected
-from .._runners import Link, Outbox
-from .._translate import response_has_body, response_start
+from .._runners import Coroutines, Link, Outbox
+from .._translate import early_hint_links, response_has_body, response_start
 from .wsgi_io import FileWrapper, regular_file, still_named
 
 if TYPE_CHECKING:
     from wsgiref.types import WSGIApplication, WSGIEnvironment
 
     from _typeshed import OptExcInfo
-    from asgiref.typing import ASGISendEvent, HTTPResponseBodyEvent, HTTPResponsePathsendEvent
+    from asgiref.typing import (
+        ASGISendCallable,
+        ASGISendEvent,
+        HTTPResponseBodyEvent,
+        HTTPResponsePathsendEvent,
+    )
 
     from .._types import AsgiHeaders
 
@@ -63,6 +73,11 @@ class _ByPath(NamedTuple):
     fd: int
 
 
+async def _send(send: ASGISendCallable, message: ASGISendEvent) -> None:
+    """Send ``message`` (on the loop, through ``link.call``)."""
+    await send(message)
+
+
 def _ignore(*args: object) -> None:
     """What a released response calls instead of the loop side (see :meth:`release`)."""
 
@@ -76,12 +91,16 @@ class AppCall:
     :param pathsend: whether the server supports ``http.response.pathsend``.
     :param start_streaming: called on the loop by the first flush.
     :param warn_dropped: told which hop-by-hop header names were dropped.
+    :param coroutine_started: called on the loop when the app's first ``async_to_sync``
+        coroutine starts there (the loop side then watches for a disconnect).
+    :param hint_send: the server's ``send``, if it takes ``http.response.early_hint``
+        messages (:meth:`early_hints` sends through it), else ``None``.
     """
 
     __slots__ = (
-        "_content_length", "_ended", "_has_body", "_headers", "_headers_sent", "_last_body",
-        "_method", "_pathsend", "_remaining", "_start_streaming", "_status", "_warn_dropped",
-        "_window", "link", "outbox", "pending", "stopped",
+        "_content_length", "_ended", "_has_body", "_headers", "_headers_sent", "_hint_send",
+        "_last_body", "_method", "_pathsend", "_remaining", "_start_streaming", "_status",
+        "_warn_dropped", "_window", "coroutines", "link", "outbox", "pending", "stopped",
     )  # fmt: skip
 
     def __init__(
@@ -92,8 +111,11 @@ class AppCall:
         pathsend: bool,
         start_streaming: Callable[[], object],
         warn_dropped: Callable[[Iterable[str]], None],
+        coroutine_started: Callable[[], object],
+        hint_send: ASGISendCallable | None = None,
     ) -> None:
         self._window = window
+        self._hint_send = hint_send
         self._method = method
         self._pathsend = pathsend
         self._start_streaming = start_streaming
@@ -115,6 +137,8 @@ class AppCall:
         self.outbox: Outbox[ASGISendEvent] | None = None
         #: Set on the loop by :meth:`stop`; the worker reads it between chunks.
         self.stopped = False
+        #: The tasks of the app's ``async_to_sync`` coroutines on the loop (asgiref's record).
+        self.coroutines = Coroutines(coroutine_started)
 
     def stop(self) -> None:
         """Stop producing (loop side): the client is gone or the request is being cancelled.
@@ -123,6 +147,7 @@ class AppCall:
         ``start_streaming``, which the worker schedules right after making it.
         """
         self.stopped = True
+        self.coroutines.cancel()
         if self.outbox is not None:
             self.outbox.stop()
 
@@ -133,10 +158,26 @@ class AppCall:
         request would be a reference cycle left to the cyclic garbage collector.
         """
         self._start_streaming = self._warn_dropped = _ignore
+        self.coroutines.release()
 
     def run(self, app: WSGIApplication, environ: WSGIEnvironment, link: Link) -> None:
-        """Call the app, pull its iterable and close it, all in this one thread."""
+        """Call the app, pull its iterable and close it, all in this one thread.
+
+        :raises ClientDisconnected: the app let the ``CancelledError`` of a coroutine that
+            :meth:`stop` cancelled through (the client is gone, or the request cancelled).
+        """
         self.link = link
+        link.host_async_to_sync(self.coroutines)
+        try:
+            self._run(app, environ)
+        except asyncio.CancelledError as exc:
+            if not self.stopped:
+                raise
+            raise ClientDisconnected(
+                "the client disconnected; the app's coroutines on the loop were cancelled"
+            ) from exc
+
+    def _run(self, app: WSGIApplication, environ: WSGIEnvironment) -> None:
         iterable = app(environ, self.start_response)
         by_path: _ByPath | None = None
         try:
@@ -182,6 +223,26 @@ class AppCall:
         self._has_body = response_has_body(code, self._method)
         self._status = code
         return self._write
+
+    def early_hints(self, headers: list[tuple[str, str]]) -> None:
+        """``environ["wsgi.early_hints"]``: send a 103 with the ``Link`` headers now.
+
+        As Gunicorn's, from which the name comes: each call sends one 103 before the response;
+        a call once the response headers went out is ignored, as is one without a ``Link``.
+
+        :raises ApplicationError: ``headers`` is not a list of well-formed pairs.
+        :raises ClientDisconnected: the server's ``send()`` raised ``OSError``: the client is gone.
+        """
+        links = early_hint_links(headers)
+        if self._headers_sent or not links:
+            return
+        assert self.link is not None  # set as the app call starts
+        assert self._hint_send is not None  # the environ offers this method only then
+        message = cast("ASGISendEvent", {"type": "http.response.early_hint", "links": links})
+        try:
+            self.link.call(partial(_send, self._hint_send, message))
+        except OSError as exc:
+            raise ClientDisconnected(f"sending early hints failed: {exc}") from exc
 
     def _write(self, data: bytes) -> None:
         """PEP 3333 ``write()``: hand ``data`` to the server before returning."""

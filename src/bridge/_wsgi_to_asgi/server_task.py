@@ -38,6 +38,7 @@ __all__ = ["RECEIVE_WINDOW", "ServerTask", "Settings"]
 #: How many request body bytes the pump reads ahead of ``wsgi.input``.
 RECEIVE_WINDOW = 256 * 1024
 _PATHSEND = "http.response.pathsend"
+_EARLY_HINT = "http.response.early_hint"
 
 _Spawn = Callable[[Callable[[], Coroutine[Any, Any, None]]], None]
 
@@ -116,12 +117,15 @@ class ServerTask:
         self._inbox: Inbox | None = None  # the request body still to come, if any
         self._spawn: _Spawn | None = None  # starts a helper task once a task group is open
         self._deferred: list[Callable[[], Coroutine[Any, Any, None]]] = []  # until then
+        extensions = scope.get("extensions") or {}
         self._app_call = AppCall(
             window=settings.send_window,
             method=scope["method"],
-            pathsend=_PATHSEND in (scope.get("extensions") or {}),
+            pathsend=_PATHSEND in extensions,
             start_streaming=self._start_streaming,
             warn_dropped=settings.warn_dropped,
+            coroutine_started=self._start_pump,
+            hint_send=send if _EARLY_HINT in extensions else None,
         )
 
     async def respond(self) -> None:
@@ -262,6 +266,8 @@ class ServerTask:
         if limit is not None and int(environ.get("CONTENT_LENGTH") or 0) > limit:
             raise RequestTooLarge(f"the request body is larger than {limit} bytes")
         environ["wsgi.file_wrapper"] = FileWrapper
+        if _EARLY_HINT in (self._scope.get("extensions") or {}):
+            environ["wsgi.early_hints"] = self._app_call.early_hints
         return environ
 
     def _attach_body(self, environ: WSGIEnvironment, first: HTTPRequestEvent) -> None:
