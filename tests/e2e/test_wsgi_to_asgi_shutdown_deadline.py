@@ -37,16 +37,18 @@ def outcome(connection: RawConnection) -> str:
         return "closed"
 
 
-def test_blocked_calls_do_not_hold_the_process_past_the_deadline(tmp_path: Path) -> None:
+@pytest.mark.parametrize("target", ["wsgi_edge_apps:app", "wsgi_edge_apps:routed"])
+def test_blocked_calls_do_not_hold_the_process_past_the_deadline(
+    tmp_path: Path, target: str
+) -> None:
     """ASGI lifespan ``lifespan.shutdown`` and Uvicorn's graceful-shutdown deadline: once the
     server cancelled the requests, each client is answered (a 5xx) or its connection closed at
     once, while the server still runs; the process then exits within bridge's bounded wait,
-    though the WSGI calls are still blocked; and the log names the calls left running."""
+    though the WSGI calls are still blocked; and the log names the calls left running. The same
+    behind a ``Router``, whose lifespan reaches the WsgiToAsgi it calls WSGI apps through."""
     release = tmp_path / "release"
     token = uuid.uuid4().hex
-    argv = servers.uvicorn(
-        "wsgi_edge_apps:app", http="httptools", extra=["--timeout-graceful-shutdown", GRACE]
-    )
+    argv = servers.uvicorn(target, http="httptools", extra=["--timeout-graceful-shutdown", GRACE])
     with servers.running(argv, env={"BRIDGE_E2E_RELEASE": str(release)}) as server:
         clients = [RawConnection(server.port, timeout=BOUND) for _ in range(CALLS)]
         try:

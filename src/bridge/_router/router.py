@@ -79,8 +79,13 @@ class Router:
         )
         self._mounts = table.longest_first
         self._fallback = table.fallback
-        self._lifespan_apps = table.distinct_asgi(wsgi_side=False)
         self._to_asgi = WsgiToAsgi(_dispatch_wsgi, **_options("wsgi_to_asgi", wsgi_to_asgi))
+        # The shared WsgiToAsgi takes part in lifespan too, last: its shutdown (first, as the
+        # newest) waits, bounded by its shutdown_timeout, for the WSGI calls still running.
+        lifespan_apps = list(table.distinct_asgi(wsgi_side=False))
+        if table.any_wsgi_only():
+            lifespan_apps.append(("the WSGI apps", cast("ASGI3Application", self._to_asgi)))
+        self._lifespan_apps = tuple(lifespan_apps)
         self._wsgi = RouterWsgi(self, table, _options("asgi_to_wsgi", asgi_to_wsgi))
 
     @property

@@ -175,6 +175,10 @@ class Table:
         """The mounts, then the fallback if there is one."""
         return (*self.mounts, *([self.fallback] if self.fallback else []))
 
+    def any_wsgi_only(self) -> bool:
+        """Whether some app is WSGI only (the ASGI side reaches it through its WsgiToAsgi)."""
+        return any(mount.asgi is None for mount in self.every_mount())
+
     def distinct_asgi(self, *, wsgi_side: bool) -> tuple[tuple[str, ASGI3Application], ...]:
         """Return ``(label, app)`` for each distinct ASGI app the lifespan must reach, in order.
 

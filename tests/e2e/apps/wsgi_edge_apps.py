@@ -25,6 +25,7 @@ from asgiref.typing import ASGI3Application, ASGIReceiveCallable, ASGISendCallab
 from bridge_log import log_bridge_to_stderr
 from edge_facts import BODY_LIMIT, WSGI_FAILURE, WSGI_REPORT
 
+import bridge
 from bridge import WsgiToAsgi
 
 log_bridge_to_stderr()
@@ -126,6 +127,8 @@ class PathDispatch:
 
 
 app = ErrorReporter(WsgiToAsgi(_plain, max_request_body_size=BODY_LIMIT))
+#: The same WSGI app behind a bridge.Router, which reaches it through a WsgiToAsgi of its own.
+routed = bridge.Router({"/": _plain}, wsgi_to_asgi={"shutdown_timeout": 5.0})
 
 #: Two adapters side by side (``/a/...`` and ``/b/...``): per-instance behaviour.
 two_adapters = PathDispatch({"a": WsgiToAsgi(_plain), "b": WsgiToAsgi(_plain)})
