@@ -123,7 +123,10 @@ def test_streaming_task_that_ignores_cancellation_cannot_hang_its_thread(
     reader.join(WAIT)
     assert not reader.is_alive()
     assert isinstance(raised[0], bridge.ServerError)
-    assert "event loop stopped" in str(raised[0])
+    # Which of the two ends the reader sees first depends on timing: the adapter giving up on
+    # the task, or the loop stopping under it.
+    message = str(raised[0])
+    assert "event loop stopped" in message or "the adapter closed" in message, message
     iterable.close()
 
 
