@@ -55,6 +55,14 @@ def test_sync_worker_runs_the_app_on_its_own_thread(workers: int, extra: list[st
         assert not LOOP_THREADS & set(answer["threads"]), answer
 
 
+def test_uwsgi_without_threads_runs_the_app_on_the_workers_thread() -> None:
+    """uWSGI without ``--threads`` says ``wsgi.multithread`` is false, as a sync worker does."""
+    answers, log = served(servers.uwsgi("loop_placement:app"))
+    for answer in answers:
+        assert answer["main"] is True, (answer, log[-2000:])
+        assert not LOOP_THREADS & set(answer["threads"]), (answer, log[-2000:])
+
+
 def test_gthread_worker_hands_the_app_to_a_loop_thread() -> None:
     """A gthread worker (``wsgi.multithread`` true) runs the app in the process's loop thread."""
     argv = servers.gunicorn("loop_placement:app", worker_class="gthread", extra=["--threads", "4"])
