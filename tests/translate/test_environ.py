@@ -15,6 +15,7 @@ from bridge import BridgeError, ClientError, ServerError
 from bridge._translate import (
     asgi_headers_to_wsgi,
     build_environ,
+    declares_body,
 )
 from bridge._translate.environ import _request_target
 from tests.translate.helpers import (
@@ -489,3 +490,22 @@ def test_bytearray_header_names_and_values_are_still_translated() -> None:
         ("content-type", "text/plain"),
         ("content-type", "x"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("headers", "declared"),
+    [
+        ([], False),
+        ([(b"content-length", b"0")], False),
+        ([(b"Content-Length", b" 0 ")], False),
+        ([(b"content-length", b"12")], True),
+        ([(b"Transfer-Encoding", b"chunked")], True),
+        ([(b"host", b"x"), (b"transfer-encoding", b"gzip, chunked")], True),
+    ],
+)
+def test_declares_body_follows_rfc9112_message_body_length(
+    headers: list[tuple[bytes, bytes]], declared: bool
+) -> None:
+    """RFC 9112 6.3: a request has a body if it carries Transfer-Encoding or a Content-Length;
+    one whose body is left unread cannot be followed on the same connection."""
+    assert declares_body(headers) is declared

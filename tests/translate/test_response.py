@@ -140,6 +140,13 @@ def test_error_response(status: int, body: bytes) -> None:
     assert response_content_length(headers) == len(body)
 
 
+def test_error_response_closing_the_connection_says_so() -> None:
+    """RFC 9112 9.6: "A server that sends a "close" connection option MUST initiate closure of
+    the connection ... after it sends the response containing close"; the header says it."""
+    headers, _ = error_response(500, close=True)
+    assert headers[-1] == (b"connection", b"close")
+
+
 def test_error_response_refuses_invalid_status() -> None:
     """RFC 9110 15: bridge never answers with an invalid status code either."""
     with pytest.raises(ApplicationError, match="from 100 to 599, got 600"):

@@ -55,7 +55,7 @@ from .asgiref_loop import Coroutines, lend_loop
 from .base import CURRENT_LINK, Link, Runner, Started
 from .channels import Inbox, Outbox
 from .threads import ThreadRunner
-from .wakeups import Gate, Signal, current_asyncio_task, running_on_asyncio
+from .wakeups import Gate, Signal, cancellation_check, current_asyncio_task, running_on_asyncio
 
 __all__ = [
     "CURRENT_LINK",
@@ -68,6 +68,7 @@ __all__ = [
     "Signal",
     "Started",
     "ThreadRunner",
+    "cancellation_check",
     "current_asyncio_task",
     "lend_loop",
     "running_on_asyncio",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import math
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
@@ -23,7 +24,8 @@ from typing import Any, Protocol
 import anyio
 
 __all__ = [
-    "CallGate", "Gate", "Signal", "ThreadGate", "current_asyncio_task", "running_on_asyncio",
+    "CallGate", "Gate", "Signal", "ThreadGate", "cancellation_check", "current_asyncio_task",
+    "running_on_asyncio",
 ]  # fmt: skip
 
 
@@ -44,6 +46,18 @@ def current_asyncio_task() -> asyncio.Task[object] | None:
 def running_on_asyncio() -> bool:
     """Whether the caller runs in an asyncio task (rather than trio)."""
     return current_asyncio_task() is not None
+
+
+def cancellation_check() -> Callable[[], bool]:
+    """A cheap test, for the calling task to repeat per chunk, of whether it is being cancelled.
+
+    On asyncio a pending ``Task.cancel()`` (what both asyncio's and anyio's task groups use) shows
+    in ``Task.cancelling()``, a C call; elsewhere anyio's effective deadline says it.
+    """
+    task = current_asyncio_task()
+    if task is not None:
+        return lambda: task.cancelling() > 0
+    return lambda: anyio.current_effective_deadline() == -math.inf
 
 
 class Signal:

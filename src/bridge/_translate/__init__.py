@@ -84,7 +84,7 @@ one warning per name. Status codes are 100 to 599 (RFC 9110 15).
 """
 
 from .early_hints import early_hint_headers, early_hint_links
-from .environ import build_environ
+from .environ import build_environ, declares_body
 from .response import (
     HeaderTranslation,
     ResponseStart,
@@ -107,6 +107,7 @@ __all__ = [
     "asgi_headers_to_wsgi",
     "build_environ",
     "build_scope",
+    "declares_body",
     "early_hint_headers",
     "early_hint_links",
     "error_response",

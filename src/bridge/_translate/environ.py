@@ -17,7 +17,7 @@ from asgiref.typing import HTTPScope
 from .._errors import ClientError, ServerError
 from .grammar import DEFAULT_PORTS, PATH_SAFE
 
-__all__ = ["build_environ"]
+__all__ = ["build_environ", "declares_body"]
 
 _HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[^\s:/@\[\]]+)(?::([0-9]{0,5}))?\Z")
 #: The environ keys of common request header names, to skip computing them per request.
@@ -276,3 +276,13 @@ def _host_and_port(host: str) -> tuple[str, str] | None:
         raise ClientError(f"the host header is not a valid host[:port], got {host!r}")
     name, port = match.groups()
     return name.strip("[]"), port or ""
+
+
+def declares_body(headers: Iterable[tuple[bytes, bytes]]) -> bool:
+    """Whether request headers announce a body (RFC 9112 6.3: ``Transfer-Encoding``, or a
+    ``Content-Length`` other than 0); one that is never read leaves the connection unusable."""
+    for name, value in headers:
+        lower = bytes(name).lower()
+        if lower == b"transfer-encoding" or (lower == b"content-length" and value.strip() != b"0"):
+            return True
+    return False

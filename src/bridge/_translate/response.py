@@ -120,13 +120,19 @@ def response_has_body(status: int, method: str) -> bool:
     return method != "HEAD" and status >= 200 and status not in _BODILESS_STATUSES
 
 
-def error_response(status: int) -> tuple[AsgiHeaders, bytes]:
-    """Return the headers and plain-text body bridge answers with when it must fail a request."""
+def error_response(status: int, *, close: bool = False) -> tuple[AsgiHeaders, bytes]:
+    """Return the headers and plain-text body bridge answers with when it must fail a request.
+
+    :param close: add ``Connection: close`` (RFC 9112 9.6), for an HTTP/1.x connection that
+        cannot be reused after this answer (HTTP/2 forbids the field, RFC 9113 8.2.2).
+    """
     body = (status_line(status) + "\n").encode("ascii")
     headers = [
         (b"content-type", b"text/plain; charset=utf-8"),
         (b"content-length", str(len(body)).encode("ascii")),
     ]
+    if close:
+        headers.append((b"connection", b"close"))
     return headers, body
 
 

@@ -6,7 +6,6 @@ It runs on the server's event loop (see the package docstring for the theory of 
 from __future__ import annotations
 
 import asyncio
-import math
 import sys
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
@@ -16,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from .._errors import ClientDisconnected, ClientError, RequestTooLarge
-from .._runners import Inbox, Runner, Signal, Started, current_asyncio_task, running_on_asyncio
-from .._translate import build_environ, error_response
+from .._runners import Inbox, Runner, Signal, Started, cancellation_check, running_on_asyncio
+from .._translate import build_environ, declares_body, error_response
 from .app_call import AppCall
 from .wsgi_io import FileWrapper, WsgiInput
 
@@ -146,7 +145,7 @@ class ServerTask:
             # client that asked for it never uploads a body that is refused anyway.
             environ = self._build_environ()
         except ClientError as exc:
-            self._body_complete = not _declares_body(self._scope)
+            self._body_complete = not declares_body(self._scope.get("headers", ()))
             await self._finish(exc)
             return exc
         first = await self._receive()
@@ -355,7 +354,7 @@ class ServerTask:
 
     async def _send_loop(self) -> None:
         """Send what the worker puts in the outbox, in order, until it is closed."""
-        cancelled = _cancellation_check()
+        cancelled = cancellation_check()
         outbox = self._app_call.outbox
         assert outbox is not None  # made by the flush that started this sender
         try:
@@ -409,34 +408,9 @@ class ServerTask:
             self._failure = self._failure or exc
 
 
-def _declares_body(scope: HTTPScope) -> bool:
-    """Whether the request's headers announce a body (RFC 9112 6.3): one that is not read
-    leaves the connection in no state to be reused."""
-    for name, value in scope.get("headers", ()):
-        lower = bytes(name).lower()
-        if lower == b"transfer-encoding" or (lower == b"content-length" and value.strip() != b"0"):
-            return True
-    return False
-
-
-def _cancellation_check() -> Callable[[], bool]:
-    """A cheap per-chunk test of whether the calling task is being cancelled.
-
-    On asyncio a pending ``Task.cancel()`` (what both asyncio's and anyio's task groups use) shows
-    in ``Task.cancelling()``, a C call; elsewhere anyio's effective deadline says it.
-    """
-    task = current_asyncio_task()
-    if task is not None:
-        return lambda: task.cancelling() > 0
-    return lambda: anyio.current_effective_deadline() == -math.inf
-
-
 def _error_messages(status: int, *, close: bool) -> list[ASGISendEvent]:
-    """bridge's own error answer; ``close`` adds ``Connection: close`` (RFC 9112 9.6; HTTP/1.x
-    only: HTTP/2 forbids connection-specific fields, RFC 9113 8.2.2)."""
-    headers, body = error_response(status)
-    if close:
-        headers.append((b"connection", b"close"))
+    """bridge's own error answer, with ``Connection: close`` if ``close``."""
+    headers, body = error_response(status, close=close)
     return [
         {"type": "http.response.start", "status": status, "headers": headers, "trailers": False},
         {"type": "http.response.body", "body": body, "more_body": False},
