@@ -129,6 +129,19 @@ QUESTIONS: tuple[tuple[str, tuple[Item, ...]], ...] = (
         ),
     ),
     (
+        "On a sync worker, what does running the loop on the worker's own thread save?",
+        tuple(
+            Item(label, ASGI_TO_WSGI, scenario, "bridge-loopthread", "bridge-onthread")
+            for label, scenario in (
+                ("short answer", "hello"),
+                ("FastAPI", "fastapi-hello"),
+                ("16 MiB download", "stream"),
+                ("16 MiB upload", "upload"),
+                ("server-sent events, time to the last", "sse"),
+            )
+        ),
+    ),
+    (
         "What does it cost me against Gunicorn's own ASGI worker?",
         (
             _a("short answer", "hello", "gunicorn-asgi"),

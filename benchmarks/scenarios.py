@@ -132,6 +132,12 @@ ROW_SERVERS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {WSGI_TO_ASGI: ("uvicorn",), ASGI_TO_WSGI: ("gunicorn-sync", "gunicorn-gthread")}
 )
 
+#: implementation -> the only row servers it runs on (the loop on the server's thread needs a
+#: server that calls from one thread: on gthread, loop_thread="never" is refused)
+ONLY_SERVERS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"bridge-onthread": ("gunicorn-sync",)}
+)
+
 #: what users run instead of any bridge: each is a server (and the implementation's name) that
 #: serves the wrapped app natively, in the rows of the direction whose wrapped interface it speaks
 INSTEAD: tuple[str, ...] = ("granian-wsgi", "gunicorn-sync", "gunicorn-asgi")
@@ -246,6 +252,8 @@ def configurations(
                 if name not in CONNECTIONS[server]:
                     continue
                 for impl in implementations(direction, baseline=baseline):
+                    if server not in ONLY_SERVERS.get(impl, (server,)):
+                        continue
                     runs_on = impl if impl in INSTEAD else server
                     if _measures(impl, name) and name in CONNECTIONS[runs_on]:
                         app = app_for(scenario, runs_on, impl)

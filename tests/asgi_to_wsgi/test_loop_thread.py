@@ -149,60 +149,67 @@ def test_a_threaded_request_after_startup_moves_the_loop_into_a_thread() -> None
         assert run(adapter, single_threaded()).body == b"bridge-asyncio-loop True"
 
 
+class FirstHeld:
+    """An app whose ``/first`` request waits until :meth:`release`; the others answer at once.
+
+    :meth:`start_first` serves ``/first`` from a thread of its own, as a second server thread.
+    """
+
+    def __init__(self) -> None:
+        self._gate = Gate()
+        self._entered = threading.Event()
+        #: Set once a request other than ``/first`` reached the app.
+        self.other_answered = threading.Event()
+        self.bodies: list[bytes] = []
+        self._threads: list[threading.Thread] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["path"] == "/first":
+            self._entered.set()
+            await self._gate.wait()
+        else:
+            self.other_answered.set()
+        await respond(send, scope["path"].encode())
+
+    def serve_in_thread(self, adapter: AsgiToWsgi, path: str) -> None:
+        environ = single_threaded(PATH_INFO=path)
+        thread = threading.Thread(target=lambda: self.bodies.append(run(adapter, environ).body))
+        thread.start()
+        self._threads.append(thread)
+
+    def start_first(self, adapter: AsgiToWsgi) -> None:
+        self.serve_in_thread(adapter, "/first")
+        assert self._entered.wait(WAIT)
+
+    def release(self) -> None:
+        self._gate.open()
+        for thread in self._threads:
+            thread.join(WAIT)
+
+
 def test_two_threads_at_once_on_a_single_threaded_server_promote_the_loop() -> None:
     """wsgiref with ``ThreadingMixIn`` says ``wsgi.multithread`` is false yet calls from many
     threads: the second thread that needs the loop while the first runs it moves the loop
     into a thread, and both requests are answered."""
-    gate = Gate()
-    entered = threading.Event()
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        if scope["path"] == "/first":
-            entered.set()
-            await gate.wait()
-        await respond(send, scope["path"].encode())
-
-    results: list[bytes] = []
+    app = FirstHeld()
     with AsgiToWsgi(app, lifespan="off", backend="asyncio") as adapter:
-        first = threading.Thread(
-            target=lambda: results.append(run(adapter, single_threaded(PATH_INFO="/first")).body)
-        )
-        first.start()
-        assert entered.wait(WAIT)
+        app.start_first(adapter)
         assert run(adapter, single_threaded(PATH_INFO="/second")).body == b"/second"
         assert loop_threads() == ["bridge-asyncio-loop"]
-        gate.open()
-        first.join(WAIT)
-    assert results == [b"/first"]
+        app.release()
+    assert app.bodies == [b"/first"]
 
 
 def test_never_lets_two_threads_take_turns() -> None:
     """``never``: a second thread waits for the first one's turn instead of promoting."""
-    gate = Gate()
-    entered = threading.Event()
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        if scope["path"] == "/first":
-            entered.set()
-            await gate.wait()
-        await respond(send, scope["path"].encode())
-
-    results: list[bytes] = []
+    app = FirstHeld()
     with AsgiToWsgi(app, lifespan="off", backend="asyncio", loop_thread="never") as adapter:
-        first = threading.Thread(
-            target=lambda: results.append(run(adapter, single_threaded(PATH_INFO="/first")).body)
-        )
-        first.start()
-        assert entered.wait(WAIT)
-        second = threading.Thread(
-            target=lambda: results.append(run(adapter, single_threaded(PATH_INFO="/second")).body)
-        )
-        second.start()
-        gate.open()
-        first.join(WAIT)
-        second.join(WAIT)
+        app.start_first(adapter)
+        app.serve_in_thread(adapter, "/second")
+        assert app.other_answered.wait(WAIT)  # in the first thread's turn, while it is held
+        app.release()
         assert loop_threads() == []
-    assert sorted(results) == [b"/first", b"/second"]
+    assert sorted(app.bodies) == [b"/first", b"/second"]
 
 
 # --- everything a loop thread gives, inline ------------------------------------------------
