@@ -78,6 +78,51 @@ class HandOffFloor:
         await self._app(scope, receive, send)
 
 
+class InlineFloor:
+    """The cheapest on-thread adapter, as a yardstick for ``AsgiToWsgi(loop_thread="never")``.
+
+    One stdlib asyncio loop per process, never run between requests; per request the WSGI thread
+    runs the app to its end with ``run_until_complete`` (no thread, no hand-off), with the same
+    scope and answer as :class:`HandOffFloor` and nothing else: no body, no streaming, no
+    timeout, no lifespan, no error handling. Its hello rate is the ceiling of that design.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid = 0
+
+    def close(self) -> None:
+        """Close the loop."""
+        if self._loop is not None and self._pid == os.getpid():
+            self._loop.close()
+        self._loop = None
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if self._loop is None or self._pid != os.getpid():
+            self._loop, self._pid = asyncio.new_event_loop(), os.getpid()
+        answer: list[Any] = []
+        scope = {"type": "http", "method": environ["REQUEST_METHOD"], "path": environ["PATH_INFO"]}
+        self._loop.run_until_complete(self._run(scope, answer))
+        status, headers, body = answer[0]
+        start_response(f"{status} OK", [(k.decode(), v.decode()) for k, v in headers])
+        return [body]
+
+    async def _run(self, scope: dict[str, Any], answer: list[Any]) -> None:
+        start: dict[str, Any] = {}
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            else:
+                answer.append((start["status"], start.get("headers", []), message.get("body", b"")))
+
+        await self._app(scope, receive, send)
+
+
 class GreenletFloor:
     """The cheapest greenlet-style WSGI-on-ASGI adapter, as a yardstick for the greenlet runner.
 

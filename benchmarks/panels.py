@@ -18,7 +18,7 @@ from benchmarks.summary import Results, Summary
 
 BRIDGE, BASELINE, PEER = "#d1495b", "#eda5ae", "#4c78a8"
 INSTEAD_COLOUR, YARDSTICK, NATIVE = "#59a14f", "#bab0ac", "#222"
-YARDSTICKS = ("floor", "greenlet-floor")
+YARDSTICKS = ("floor", "floor-onthread", "greenlet-floor")
 
 TITLES = {
     "wsgi-to-asgi": "A WSGI app on an ASGI server (Uvicorn, 1 worker)",
@@ -46,6 +46,7 @@ NAMES = {
     "uvicorn-legacy": "Uvicorn's old WSGI middleware",
     "greenlet-floor": "yardstick: bare PEP 3333 call",
     "floor": "yardstick: bare loop hand-off",
+    "floor-onthread": "yardstick: bare loop on the server's thread",
     "granian-wsgi": "Granian --interface wsgi",
     "gunicorn-sync": "Gunicorn, sync worker",
     "gunicorn-asgi": "Gunicorn -k asgi",

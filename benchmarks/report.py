@@ -18,6 +18,9 @@ _SHORT = {
     "bridge-greenlet": "greenlet",
     "bridge-greenlet@base": "greenlet@base",
     "greenlet-floor": "g-floor",
+    "floor-onthread": "o-floor",
+    "bridge-onthread": "onthread",
+    "bridge-loopthread": "loopthread",
     "granian-wsgi": "granian",
 }
 

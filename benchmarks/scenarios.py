@@ -135,7 +135,7 @@ ROW_SERVERS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 #: implementation -> the only row servers it runs on (the loop on the server's thread needs a
 #: server that calls from one thread: on gthread, loop_thread="never" is refused)
 ONLY_SERVERS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {"bridge-onthread": ("gunicorn-sync",)}
+    {"bridge-onthread": ("gunicorn-sync",), "floor-onthread": ("gunicorn-sync",)}
 )
 
 #: what users run instead of any bridge: each is a server (and the implementation's name) that
@@ -154,6 +154,7 @@ ONLY_IMPLEMENTATIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 ONLY_SCENARIOS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "floor": ("hello",),
+        "floor-onthread": ("hello",),
         "greenlet-floor": ("hello",),
         "gunicorn-sync": ("hello", "flask-hello", "django-hello"),
     }

@@ -39,6 +39,8 @@ RATIOS: Mapping[str, tuple[tuple[str, str], ...]] = {
         ("bridge", "a2wsgi"),
         ("floor", "native"),
         ("bridge", "floor"),
+        ("floor-onthread", "native"),
+        ("bridge", "floor-onthread"),
         ("bridge", "gunicorn-asgi"),
         ("bridge", "bridge@base"),
     ),

@@ -94,6 +94,8 @@ ADAPTERS: Mapping[tuple[str, str], Adapter] = MappingProxyType(
         ("a2wsgi", "asgi"): Adapter("a2wsgi", "ASGIMiddleware"),
         # the yardstick: the cheapest loop-thread hand-off (benchmarks/floor.py), hello only
         ("floor", "asgi"): Adapter("benchmarks.floor", "HandOffFloor"),
+        # and the cheapest loop run on the server's thread (benchmarks/floor.py), hello only
+        ("floor-onthread", "asgi"): Adapter("benchmarks.floor", "InlineFloor"),
     }
 )
 
