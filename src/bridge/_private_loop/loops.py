@@ -5,6 +5,7 @@ See the package docstring (:mod:`bridge._private_loop`) for who may call what, f
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import concurrent.futures
 import contextlib
@@ -59,7 +60,7 @@ class Waiter(Protocol):
         """End the wait (called from the loop thread, or from a waiter that saw ``stopped``)."""
 
 
-class LoopThread:
+class LoopThread(abc.ABC):
     """An event loop running forever in its own daemon thread (see the module docstring)."""
 
     backend = "asyncio"
@@ -115,25 +116,25 @@ class LoopThread:
 
     # Backend-specific parts: see AsyncioLoop (asyncio_loop.py) and TrioLoop below.
 
+    @abc.abstractmethod
     def _serve(self) -> None:
         """Run the loop in this thread until :meth:`_request_stop`; set ``_ready`` once ready."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _request_stop(self) -> None:
         """Make :meth:`_serve` return (called on the loop)."""
-        raise NotImplementedError
 
     @property
     def asyncio_loop(self) -> asyncio.AbstractEventLoop | None:
         """The asyncio (or uvloop) loop this thread runs, once started; ``None`` on trio."""
         return None
 
+    @abc.abstractmethod
     def call_soon(self, callback: Callable[[Unpack[_Ts]], object], *args: *_Ts) -> None:
         """Schedule ``callback(*args)`` on the loop from any thread.
 
         :raises RuntimeError: the loop has stopped.
         """
-        raise NotImplementedError
 
     def call_soon_waking(self, callback: Callable[[], object]) -> None:
         """Schedule ``callback()`` and wake the loop even if it waits in its selector (from a
@@ -150,14 +151,15 @@ class LoopThread:
         """
         self.call_soon(callback)
 
+    @abc.abstractmethod
     def call_soon_local(self, callback: Callable[[Unpack[_Ts]], object], *args: *_Ts) -> None:
         """Schedule ``callback(*args)`` for the loop's next iteration (loop thread only)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def call_later(self, delay: float, callback: Callable[[], object]) -> Callable[[], None]:
         """Run ``callback()`` after ``delay`` seconds (loop thread only); return its cancel."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def spawn(
         self, fn: Callable[[], Awaitable[None]], on_done: Callable[[], object] | None = None
     ) -> Callable[[], None]:
@@ -165,8 +167,8 @@ class LoopThread:
 
         :param on_done: called on the loop once the task ended, even if cancelled before it ran.
         """
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def start_task(self, fn: Callable[[], Coroutine[Any, Any, None]]) -> Callable[[], None]:
         """Start ``fn()`` as a bare task (loop thread only); return a function that cancels it.
 
@@ -174,11 +176,10 @@ class LoopThread:
         catch its own errors, and the caller must keep the returned function while the task
         runs. A task cancelled before its first step never runs ``fn`` at all.
         """
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def new_event(self) -> Event:
         """Return a new native event, to be set and awaited on the loop only."""
-        raise NotImplementedError
 
     def promote(self) -> None:
         """Run the loop in a thread of its own from now on; it does already."""
