@@ -18,6 +18,7 @@ from wsproto.connection import Connection, ConnectionType
 from wsproto.events import CloseConnection, TextMessage
 
 import bridge
+from bridge._asgi_to_wsgi.websocket_handoff import WebSocketHandoff
 from bridge._private_loop import REGISTRY
 from tests.translate.helpers import make_environ
 
@@ -337,3 +338,145 @@ def test_a_loop_that_stops_under_an_open_websocket_ends_the_connection(
     (loop,) = REGISTRY.running()
     loop.stop()
     assert session.answer() == "101 Switching Protocols"
+
+
+def lifespan_app(*, fail: bool, seen: list[Any]) -> App:
+    """An app whose lifespan startup sets ``state["db"]`` (or fails); its WebSocket route
+    records the scope's state in ``seen`` and closes before accept."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await receive()
+            if fail:
+                await send({"type": "lifespan.startup.failed", "message": "no database"})
+                return
+            scope["state"]["db"] = "ready"
+            await send({"type": "lifespan.startup.complete"})
+            await receive()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        seen.append(scope.get("state"))
+        await receive()
+        await send({"type": "websocket.close"})
+
+    return app
+
+
+def test_a_websocket_scope_carries_the_lifespan_state(backend: str) -> None:
+    """ASGI lifespan spec, "Lifespan State": what the app put in ``state`` at startup is given
+    to every connection's scope, a WebSocket's included (a shallow copy per connection)."""
+    seen: list[Any] = []
+    adapter = bridge.AsgiToWsgi(lifespan_app(fail=False, seen=seen), backend=backend)
+    try:
+        assert Session(adapter).answer() == "403 Forbidden"
+    finally:
+        adapter.close()
+    assert seen == [{"db": "ready"}]
+
+
+def test_a_failed_lifespan_startup_refuses_the_websocket(
+    backend: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """ASGI lifespan spec: after ``lifespan.startup.failed`` the app must not serve; the upgrade
+    request is answered 500 through ``start_response`` and the app's WebSocket route never runs."""
+    seen: list[Any] = []
+    adapter = bridge.AsgiToWsgi(lifespan_app(fail=True, seen=seen), lifespan="on", backend=backend)
+    try:
+        assert Session(adapter).answer() == "500 Internal Server Error"
+    finally:
+        adapter.close()
+    assert seen == []
+    assert any("no database" in r.getMessage() or "no database" in str(r.exc_info) for r in
+               caplog.records)  # fmt: skip
+
+
+def test_a_worker_told_to_exit_during_the_handshake_cancels_the_app(
+    adapter_of: Callable[..., bridge.AsgiToWsgi], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Gunicorn sync worker told to quit raises ``SystemExit`` in the thread that waits (its
+    signal handler): the app's task is cancelled and the exception goes on, nothing answered."""
+    started, cancelled = threading.Event(), threading.Event()
+
+    async def never(receive: Any, send: Any) -> None:
+        started.set()
+        try:
+            await anyio.sleep_forever()
+        finally:
+            cancelled.set()
+
+    def told_to_exit(self: WebSocketHandoff, timeout: float | None = None) -> Any:
+        assert started.wait(TIMEOUT)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(WebSocketHandoff, "get", told_to_exit)  # the fault: a signal's SystemExit
+    adapter = adapter_of(scripted(then=never))
+    client, server = socket.socketpair()
+    environ = {**make_environ(**UPGRADE), "gunicorn.socket": server}
+    answered: list[str] = []
+    try:
+        with pytest.raises(SystemExit):
+            adapter(environ, lambda status, headers, exc_info=None: answered.append(status))
+        assert cancelled.wait(TIMEOUT)
+    finally:
+        client.close()
+        server.close()
+    assert answered == []
+
+
+def test_a_client_gone_before_the_accept(adapter_of: Callable[..., bridge.AsgiToWsgi]) -> None:
+    """The client left before the app accepted: the 101 cannot be written, so the app's next
+    ``receive()`` is ``websocket.disconnect`` with 1006 (RFC 6455 7.1.5, "abnormal closure": no
+    close frame) and its ``send()`` raises ``ClientDisconnected`` (ASGI 2.4: an ``OSError``)."""
+    seen: list[Any] = []
+
+    async def accept(receive: Any, send: Any) -> None:
+        await send({"type": "websocket.accept"})
+        seen.append(await receive())
+        with pytest.raises(bridge.ClientDisconnected):
+            await send({"type": "websocket.send", "text": "late"})
+        seen.append("refused")
+
+    client, server = socket.socketpair()
+    client.close()
+    try:
+        session = Session(adapter_of(scripted(then=accept)), **{"gunicorn.socket": server})
+        assert session.answer() == "101 Switching Protocols"
+    finally:
+        server.close()
+    assert seen == [{"type": "websocket.disconnect", "code": 1006, "reason": ""}, "refused"]
+
+
+def test_a_client_gone_while_the_app_sends(adapter_of: Callable[..., bridge.AsgiToWsgi]) -> None:
+    """The client stops reading and leaves while the app's send waits for room on the socket:
+    that ``send()`` raises ``ClientDisconnected`` (ASGI 2.4) and the request ends."""
+    outcome: list[Any] = []
+
+    async def flood(receive: Any, send: Any) -> None:
+        for sent in range(10_000):  # bounded: a full socket buffer holds far fewer
+            try:
+                await send({"type": "websocket.send", "bytes": bytes(64 * 1024)})
+            except bridge.ClientDisconnected:
+                outcome.append(sent > 0)
+                return
+        outcome.append("never refused")
+
+    session = Session(adapter_of(scripted({"type": "websocket.accept"}, then=flood)))
+    session.accepted()
+    assert session.events()  # the first message is arriving; the client reads no more
+    session.client.close()
+    assert session.answer() == "101 Switching Protocols"
+    assert outcome == [True]
+
+
+def test_a_websocket_request_after_the_loop_stopped(
+    adapter_of: Callable[..., bridge.AsgiToWsgi], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A private loop that stopped under the adapter (its thread gone) cannot take a WebSocket:
+    the upgrade request gets a 500 at once, never a wait, and the log says why."""
+    adapter = adapter_of(scripted({"type": "websocket.close"}))
+    assert Session(adapter).answer() == "403 Forbidden"
+    (loop,) = REGISTRY.running()
+    loop.stop()
+    assert Session(adapter).answer() == "500 Internal Server Error"
+    (record,) = [r for r in caplog.records if r.exc_info]
+    assert "event loop has stopped" in str(record.exc_info[1])
