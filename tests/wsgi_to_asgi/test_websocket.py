@@ -7,6 +7,7 @@ flask-sock on real servers are in ``tests/e2e/test_websocket_wsgi_to_asgi.py``.
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -318,3 +319,72 @@ def _first_connect(then: Callable[[], Any]) -> Callable[[], Any]:
         return await then()  # type: ignore[no-any-return]
 
     return receive
+
+
+async def test_an_unknown_message_from_the_server_is_skipped() -> None:
+    """ASGI: a message type the WebSocket spec does not define is ignored (a server extension
+    bridge does not know); the messages after it still reach the app."""
+    got: list[Any] = []
+
+    def script(sock: socket.socket, ws: WSConnection) -> None:
+        sock.sendall(ws.send(AcceptConnection()))
+        got.extend(event.data for event in read_events(sock, ws))
+        sock.sendall(ws.send(CloseConnection(1000)))
+        read_events(sock, ws)
+
+    client = Client(
+        {"type": "websocket.extension.unknown"},
+        {"type": "websocket.receive", "text": "after", "bytes": None},
+    )
+    await serve(socket_app(script), client)
+    assert got == ["after"]
+
+
+async def test_a_message_of_the_app_after_the_client_left_is_dropped() -> None:
+    """RFC 6455 5.5.1: after the client's close the server sends no more data to it; a message
+    the app wrote before it read that close goes nowhere, and is not an error."""
+
+    def script(sock: socket.socket, ws: WSConnection) -> None:
+        sock.sendall(ws.send(AcceptConnection()))
+        (close,) = read_events(sock, ws)
+        assert isinstance(close, CloseConnection)
+        sock.sendall(b"\x81\x04late")  # an unmasked text frame, as if written before the close
+        sock.sendall(ws.send(close.response()))
+
+    client = Client({"type": "websocket.disconnect", "code": 4001, "reason": "bye"})
+    await serve(socket_app(script), client)
+    assert client.types() == ["websocket.accept"]
+
+
+async def test_a_message_for_an_app_that_stopped_reading_ends_the_relay() -> None:
+    """The app shut its socket for reading: the client's message cannot be written to it (the
+    relay ends quietly, no error raised to the server), and the app's close still goes out."""
+
+    client = Client({"type": "websocket.receive", "text": "unread", "bytes": None})
+
+    def script(sock: socket.socket, ws: WSConnection) -> None:
+        sock.shutdown(socket.SHUT_RD)
+        sock.sendall(ws.send(AcceptConnection()))
+        # The relay took the message: its write to this socket follows in the same loop step.
+        deadline = time.monotonic() + TIMEOUT
+        while client.incoming and time.monotonic() < deadline:
+            time.sleep(0.01)
+        sock.sendall(ws.send(CloseConnection(1000, "done")))
+
+    await serve(socket_app(script), client)
+    assert client.sent[-1] == {"type": "websocket.close", "code": 1000, "reason": "done"}
+
+
+async def test_an_invalid_refusal_header_is_a_500_and_raised() -> None:
+    """An app that refuses with a header value no HTTP message may carry (a line break, RFC 9110
+    5.5): 500 to the client instead, and the error raised to the server."""
+
+    def app(environ: Any, start_response: Any) -> Iterable[bytes]:
+        start_response("403 Forbidden", [("X-Reason", "two\r\nlines")])
+        return [b"no"]
+
+    client = Client()
+    with pytest.raises(Exception) as raised:
+        await serve(app, client)
+    assert client.sent[0]["status"] == 500
+    assert "X-Reason" in str(raised.value) or "x-reason" in str(raised.value).lower()
