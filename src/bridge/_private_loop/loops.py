@@ -181,7 +181,7 @@ class LoopThread(abc.ABC):
     def new_event(self) -> Event:
         """Return a new native event, to be set and awaited on the loop only."""
 
-    def promote(self) -> None:
+    def promote(self) -> None:  # noqa: B027 (a hook: nothing to do for a loop thread)
         """Run the loop in a thread of its own from now on; it does already."""
 
     def in_loop(self) -> bool:
@@ -202,7 +202,7 @@ class LoopThread(abc.ABC):
         """A queue the loop puts items in and a thread takes them from, blocking while empty."""
         return queue.SimpleQueue()
 
-    def settle(self, future: concurrent.futures.Future[None]) -> None:
+    def settle(self, future: concurrent.futures.Future[None]) -> None:  # noqa: B027 (a hook)
         """Let the loop finish what ``future`` waits for; nothing to do for a loop thread.
 
         A loop that callers run themselves (:class:`~.asyncio_loop.AsyncioLoop` inline) runs
