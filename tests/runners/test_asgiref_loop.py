@@ -1,7 +1,8 @@
 """``_runners.asgiref_loop``: asgiref's ``async_to_sync`` in a thread runs on the loop lent to it.
 
-The tests drive the installed asgiref itself (3.8 is the oldest supported, 3.13 the newest
-tested): what they check is that asgiref still reads the thread-local bridge fills in.
+The tests drive the installed asgiref itself: what they check is that asgiref still reads the
+thread-local bridge fills in. ``scripts/test`` runs them with the newest asgiref and once more
+with the oldest ``pyproject.toml`` allows (3.8).
 """
 
 from __future__ import annotations
