@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from bridge import ApplicationTimeout, AsgiToWsgi, ServerError
+from bridge._private_loop import REGISTRY
 from tests.asgi_to_wsgi.helpers import (
     TEXT,
     WAIT,
@@ -149,6 +150,21 @@ def test_a_threaded_request_after_startup_moves_the_loop_into_a_thread() -> None
         assert run(adapter, single_threaded()).body == b"bridge-asyncio-loop True"
 
 
+async def _until_two_threads_wait() -> None:
+    """Return once two WSGI threads wait on the private loop, and a moment more.
+
+    A request whose task the first thread's turn runs to its end has its answer before its own
+    thread asks for it, and that thread then never needs the loop: to see a second thread ask
+    for the loop while the first holds it, the answer must come after the second one waits.
+    """
+    (loop,) = REGISTRY.running()
+    for _ in range(int(WAIT / 0.005)):  # bounded
+        if len(loop.waiting) >= 2:
+            break
+        await asyncio.sleep(0.005)
+    await asyncio.sleep(0.05)  # past the waiting thread's check of its queue
+
+
 class FirstHeld:
     """An app whose ``/first`` request waits until :meth:`release`; the others answer at once.
 
@@ -167,6 +183,8 @@ class FirstHeld:
         if scope["path"] == "/first":
             self._entered.set()
             await self._gate.wait()
+        elif scope["path"] == "/second-after-its-wait":
+            await _until_two_threads_wait()
         else:
             self.other_answered.set()
         await respond(send, scope["path"].encode())
@@ -194,7 +212,8 @@ def test_two_threads_at_once_on_a_single_threaded_server_promote_the_loop() -> N
     app = FirstHeld()
     with AsgiToWsgi(app, lifespan="off", backend="asyncio") as adapter:
         app.start_first(adapter)
-        assert run(adapter, single_threaded(PATH_INFO="/second")).body == b"/second"
+        second = run(adapter, single_threaded(PATH_INFO="/second-after-its-wait"))
+        assert second.body == b"/second-after-its-wait"
         assert loop_threads() == ["bridge-asyncio-loop"]
         app.release()
     assert app.bodies == [b"/first"]
