@@ -15,7 +15,7 @@ import asyncio
 import os
 import queue
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 
@@ -58,24 +58,10 @@ class HandOffFloor:
             queue.SimpleQueue()
         )
         scope = {"type": "http", "method": environ["REQUEST_METHOD"], "path": environ["PATH_INFO"]}
-        loop.call_soon_threadsafe(loop.create_task, self._run(scope, answer))
+        loop.call_soon_threadsafe(loop.create_task, _answer_once(self._app, scope, answer.put))
         status, headers, body = answer.get()
         start_response(f"{status} OK", [(k.decode(), v.decode()) for k, v in headers])
         return [body]
-
-    async def _run(self, scope: dict[str, Any], answer: queue.SimpleQueue[Any]) -> None:
-        start: dict[str, Any] = {}
-
-        async def receive() -> dict[str, Any]:
-            return {"type": "http.request", "body": b"", "more_body": False}
-
-        async def send(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-            else:
-                answer.put((start["status"], start.get("headers", []), message.get("body", b"")))
-
-        await self._app(scope, receive, send)
 
 
 class InlineFloor:
@@ -103,24 +89,28 @@ class InlineFloor:
             self._loop, self._pid = asyncio.new_event_loop(), os.getpid()
         answer: list[Any] = []
         scope = {"type": "http", "method": environ["REQUEST_METHOD"], "path": environ["PATH_INFO"]}
-        self._loop.run_until_complete(self._run(scope, answer))
+        self._loop.run_until_complete(_answer_once(self._app, scope, answer.append))
         status, headers, body = answer[0]
         start_response(f"{status} OK", [(k.decode(), v.decode()) for k, v in headers])
         return [body]
 
-    async def _run(self, scope: dict[str, Any], answer: list[Any]) -> None:
-        start: dict[str, Any] = {}
 
-        async def receive() -> dict[str, Any]:
-            return {"type": "http.request", "body": b"", "more_body": False}
+async def _answer_once(
+    app: Any, scope: dict[str, Any], deliver: Callable[[tuple[int, Any, bytes]], object]
+) -> None:
+    """Run ``app`` for ``scope`` with an empty body; ``deliver`` its (status, headers, body)."""
+    start: dict[str, Any] = {}
 
-        async def send(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-            else:
-                answer.append((start["status"], start.get("headers", []), message.get("body", b"")))
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
 
-        await self._app(scope, receive, send)
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            start.update(message)
+        else:
+            deliver((start["status"], start.get("headers", []), message.get("body", b"")))
+
+    await app(scope, receive, send)
 
 
 class GreenletFloor:

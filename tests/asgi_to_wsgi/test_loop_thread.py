@@ -150,19 +150,19 @@ def test_a_threaded_request_after_startup_moves_the_loop_into_a_thread() -> None
         assert run(adapter, single_threaded()).body == b"bridge-asyncio-loop True"
 
 
-async def _until_two_threads_wait() -> None:
-    """Return once two WSGI threads wait on the private loop, and a moment more.
+async def _until_promoted() -> None:
+    """Return once a second thread, asking for the inline loop while the first runs it, has
+    moved the loop into a thread of its own (bounded).
 
     A request whose task the first thread's turn runs to its end has its answer before its own
-    thread asks for it, and that thread then never needs the loop: to see a second thread ask
-    for the loop while the first holds it, the answer must come after the second one waits.
+    thread asks for it, and that thread then never needs the loop: the second request answers
+    only after its thread has asked.
     """
     (loop,) = REGISTRY.running()
-    for _ in range(int(WAIT / 0.005)):  # bounded
-        if len(loop.waiting) >= 2:
-            break
+    for _ in range(int(WAIT / 0.005)):
+        if not loop.inline:
+            return
         await asyncio.sleep(0.005)
-    await asyncio.sleep(0.05)  # past the waiting thread's check of its queue
 
 
 class FirstHeld:
@@ -184,7 +184,7 @@ class FirstHeld:
             self._entered.set()
             await self._gate.wait()
         elif scope["path"] == "/second-after-its-wait":
-            await _until_two_threads_wait()
+            await _until_promoted()
         else:
             self.other_answered.set()
         await respond(send, scope["path"].encode())
@@ -266,15 +266,23 @@ def test_request_body_inline_arrives_whole() -> None:
     assert result.body == b"300000"
 
 
-def test_request_timeout_inline_answers_504() -> None:
-    cancelled = threading.Event()
+def hangs_until_cancelled(cancelled: threading.Event, *, answer_first: bool = False) -> Any:
+    """An app that (answers ``now`` first if asked, then) waits until it is cancelled."""
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
+        if answer_first:
+            await respond(send, b"now")
         try:
             await asyncio.sleep(3600)
         finally:
             cancelled.set()
 
+    return app
+
+
+def test_request_timeout_inline_answers_504() -> None:
+    cancelled = threading.Event()
+    app = hangs_until_cancelled(cancelled)
     adapter = AsgiToWsgi(app, lifespan="off", backend="asyncio", request_timeout=0.05)
     with adapter:
         result = run(adapter, single_threaded())
@@ -328,14 +336,7 @@ def test_background_work_inline_is_bounded_by_background_timeout(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     cancelled = threading.Event()
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        await respond(send, b"now")
-        try:
-            await asyncio.sleep(3600)
-        finally:
-            cancelled.set()
-
+    app = hangs_until_cancelled(cancelled, answer_first=True)
     adapter = AsgiToWsgi(app, lifespan="off", backend="asyncio", background_timeout=0.05)
     with adapter:
         assert run(adapter, single_threaded()).body == b"now"
